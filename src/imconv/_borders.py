@@ -1,0 +1,98 @@
+"""Border conventions: one table of names, aliases and their equivalents elsewhere.
+
+A border decides what a kernel reads where it hangs over the edge of the image.
+Drawn for a row ``a b c d`` (outside | inside | outside)::
+
+    constant     f f f f | a b c d | f f f f    (f is the fill value)
+    replicate    a a a a | a b c d | d d d d
+    reflect      d c b a | a b c d | d c b a    (the edge pixel is repeated)
+    reflect101   d c b | a b c d | c b a        (the edge pixel is not repeated)
+    wrap         a b c d | a b c d | a b c d    (the image tiles the plane)
+
+Reflections repeat for kernels larger than the image, as in SciPy and OpenCV.
+The other libraries use other names for the same rules, and the same names for
+different rules: NumPy's ``pad(mode="reflect")`` is imconv's ``reflect101``,
+while ``scipy.ndimage``'s ``"reflect"`` is imconv's ``reflect``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+# Codes passed to the compiled kernels, which never see strings.
+CONSTANT, REPLICATE, REFLECT, REFLECT101, WRAP = range(5)
+
+
+@dataclass(frozen=True)
+class Border:
+    """One border rule and what the other libraries call it."""
+
+    name: str
+    code: int
+    drawing: str
+    aliases: tuple[str, ...]
+    opencv: str
+    scipy_ndimage: str
+    scipy_signal: str
+    numpy_pad: str
+
+
+BORDERS: tuple[Border, ...] = (
+    Border("constant", CONSTANT, "f f f | a b c d | f f f",
+           ("fill", "zero", "grid-constant"),
+           "BORDER_CONSTANT", "'constant' (cval=fill)", "'fill' (fillvalue=fill)",
+           "'constant' (constant_values=fill)"),
+    Border("replicate", REPLICATE, "a a a | a b c d | d d d",
+           ("nearest", "edge"),
+           "BORDER_REPLICATE", "'nearest'", "none", "'edge'"),
+    Border("reflect", REFLECT, "c b a | a b c d | d c b",
+           ("symmetric", "symm", "grid-mirror"),
+           "BORDER_REFLECT", "'reflect'", "'symm'", "'symmetric'"),
+    Border("reflect101", REFLECT101, "d c b | a b c d | c b a",
+           ("mirror", "reflect_101"),
+           "BORDER_REFLECT_101 (OpenCV's default)", "'mirror'", "none", "'reflect'"),
+    Border("wrap", WRAP, "b c d | a b c d | a b c",
+           ("circular", "grid-wrap"),
+           "BORDER_WRAP (cv2.filter2D refuses it)", "'wrap' or 'grid-wrap'", "'wrap'",
+           "'wrap'"),
+)
+
+
+def _normalise(name: str) -> str:
+    return name.strip().lower().replace("-", "_")
+
+
+_BY_NAME = {
+    _normalise(alias): border
+    for border in BORDERS
+    for alias in (border.name, *border.aliases)
+}
+
+
+def resolve_border(border) -> Border:
+    """Return the `Border` named `border` (a name or alias, any case).
+
+    >>> resolve_border("mirror").name
+    'reflect101'
+    >>> resolve_border("bogus")
+    Traceback (most recent call last):
+    ...
+    ValueError: border='bogus' is not known; use one of 'constant', 'replicate', 'reflect', 'reflect101', 'wrap' (or the aliases 'fill', 'zero', 'grid-constant', 'nearest', 'edge', 'symmetric', 'symm', 'grid-mirror', 'mirror', 'reflect_101', 'circular', 'grid-wrap')
+    """
+    if isinstance(border, str) and _normalise(border) in _BY_NAME:
+        return _BY_NAME[_normalise(border)]
+    names = ", ".join(repr(b.name) for b in BORDERS)
+    aliases = ", ".join(repr(a) for b in BORDERS for a in b.aliases)
+    raise ValueError(f"border={border!r} is not known; use one of {names} (or the aliases {aliases})")
+
+
+def border_table_markdown() -> str:
+    """The border table as Markdown, for the README and ``imconv`` help."""
+    header = ("| imconv | drawing | aliases | OpenCV | scipy.ndimage | scipy.signal | numpy.pad |\n"
+              "|---|---|---|---|---|---|---|\n")
+    rows = (
+        f"| `{b.name}` | `{b.drawing}` | {', '.join(f'`{a}`' for a in b.aliases)} "
+        f"| {b.opencv} | {b.scipy_ndimage} | {b.scipy_signal} | {b.numpy_pad} |"
+        for b in BORDERS
+    )
+    return header + "\n".join(rows)

@@ -1,0 +1,151 @@
+"""`correlate` and `convolve`: the public entry points of the engine."""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+
+from ._arguments import Request, prepare
+from ._direct import correlate_direct
+
+
+def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
+              dtype=None):
+    """Cross-correlate `image` with `kernel`: slide the kernel as it is, unflipped.
+
+    ``out[y, x] = sum over (i, j) of kernel[i, j] * image[y + i - r, x + j - c]``
+    with (r, c) the anchor. This is what ``cv2.filter2D`` computes, and what
+    deep-learning libraries call convolution. Complex kernels are not conjugated
+    (``scipy.ndimage.correlate`` and ``scipy.signal.correlate2d`` conjugate them).
+
+    Parameters
+    ----------
+    image : array_like, shape (H, W) or (H, W, C)
+        bool, integer, float or complex. Channels are filtered separately and never mix.
+    kernel : array_like, shape (kh, kw) or (kh, kw, C), or str
+        Real or complex finite weights of any size, odd or even; a 3-D kernel applies
+        its channel c to image channel c. A string names a kernel of `imconv.kernels`
+        (``"sobel_x"``).
+    border : str, default "replicate"
+        What the kernel reads outside the image::
+
+            constant     f f f | a b c d | f f f    (f = fill)
+            replicate    a a a | a b c d | d d d
+            reflect      c b a | a b c d | d c b
+            reflect101   d c b | a b c d | c b a
+            wrap         b c d | a b c d | a b c
+
+        Aliases: ``nearest``/``edge`` (replicate), ``symmetric``/``symm`` (reflect),
+        ``mirror``/``reflect_101`` (reflect101), ``fill``/``zero`` (constant),
+        ``circular``/``grid-wrap`` (wrap). NumPy's ``pad(mode="reflect")`` is
+        ``reflect101``; ``scipy.ndimage``'s ``"reflect"`` is ``reflect``.
+    fill : float, default 0.0
+        The outside value for ``border="constant"`` (complex allowed for complex images).
+    mode : {"same", "valid", "full"}, default "same"
+        ``same``: H x W, the kernel's anchor over each pixel. ``valid``:
+        (H-kh+1) x (W-kw+1), the kernel wholly inside. ``full``: (H+kh-1) x (W+kw-1),
+        every position where kernel and image overlap, reading outside through `border`.
+    anchor : (int, int), optional
+        (row, col) of the kernel element over the output pixel, in the kernel as
+        given; default ``(kh // 2, kw // 2)`` as in OpenCV and ``scipy.ndimage``.
+        Only for ``mode="same"``. ``scipy.signal``'s "same" uses
+        ``((kh - 1) // 2, (kw - 1) // 2)``, which differs for even kernels.
+    dtype : dtype, optional
+        Result type. Default float32; float64 when the image or the kernel is a
+        float64 array; complex when either is complex. Integer types round half to
+        even and saturate, so ``dtype=np.uint8`` never wraps around.
+
+    Returns
+    -------
+    ndarray
+        Shape set by `mode`, with the image's channel axis if it had one.
+
+    Notes
+    -----
+    NaN and inf in the image reach exactly the outputs whose window gives them a
+    non-zero weight; taps with zero weight are skipped, never multiplied.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import imconv
+    >>> image = np.zeros((3, 5), np.uint8); image[1, 2] = 1
+    >>> imconv.correlate(image, [[1, 2, 3]], border="constant")
+    array([[0., 0., 0., 0., 0.],
+           [0., 3., 2., 1., 0.],
+           [0., 0., 0., 0., 0.]], dtype=float32)
+    >>> imconv.correlate([[200, 200], [200, 200]], np.ones((3, 3)), dtype=np.uint8)
+    array([[255, 255],
+           [255, 255]], dtype=uint8)
+    """
+    request = prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
+                      dtype=dtype, convolution=False)
+    return compute(request)
+
+
+def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
+             dtype=None):
+    """Convolve `image` with `kernel`: true convolution, the kernel flipped in both axes.
+
+    ``convolve(image, k, anchor=(r, c))`` equals
+    ``correlate(image, k[::-1, ::-1], anchor=(kh - 1 - r, kw - 1 - c))``, the rule
+    of ``cv2.filter2D``'s documentation and of ``scipy.ndimage.convolve``. Results
+    equal ``scipy.signal.convolve2d`` for ``mode="full"`` and ``"valid"``.
+
+    The parameters, the result and the NaN rule are those of `correlate`; the
+    anchor is given in the kernel as passed, before the flip.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import imconv
+    >>> image = np.zeros((3, 5), np.uint8); image[1, 2] = 1
+    >>> imconv.convolve(image, [[1, 2, 3]], border="constant")
+    array([[0., 0., 0., 0., 0.],
+           [0., 1., 2., 3., 0.],
+           [0., 0., 0., 0., 0.]], dtype=float32)
+    >>> imconv.convolve(image, [[1, 2, 3]], mode="full").shape
+    (3, 7)
+    """
+    request = prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
+                      dtype=dtype, convolution=True)
+    return compute(request)
+
+
+def compute(request: Request) -> np.ndarray:
+    """Run a checked request: one real correlation pass per real/imaginary part."""
+    out = np.empty((*request.out_shape, request.channels), request.result_dtype)
+    written = set()
+    n_nan = 0
+    for src, fill, kernel, target, sign in _real_passes(request, out):
+        n_nan += correlate_direct(
+            src, sign * kernel, target, origin=request.origin, border=request.border.code,
+            fill=fill, accumulator=request.accumulator, accumulate=id(target) in written)
+        written.add(id(target))
+    if out.dtype.kind == "c" and len(written) == 1:  # real inputs, complex dtype asked for
+        out.imag = 0
+    if n_nan:
+        raise ValueError(
+            f"the result has NaN at {n_nan} pixels, which dtype={out.dtype} cannot hold; "
+            "use a float dtype, or remove NaN from the image")
+    return out[:, :, 0] if request.image_was_2d else out
+
+
+def _real_passes(request: Request, out: np.ndarray):
+    """(source, fill, kernel, target, sign) for each product of real and imaginary parts.
+
+    (a + ib)(p + iq) = (ap - bq) + i(aq + bp): the real part of the image meets the
+    real part of the kernel in out.real, and so on; i * i = -1 flips the sign.
+    """
+    image, kernel, fill = request.image, request.kernel, request.fill
+    image_parts = [(image.real, fill.real, 1)]
+    if image.dtype.kind == "c":
+        image_parts.append((image.imag, fill.imag, 1j))
+    kernel_parts = [(kernel.real, 1)]
+    if kernel.dtype.kind == "c":
+        kernel_parts.append((kernel.imag, 1j))
+    targets = {1: out.real, 1j: out.imag} if out.dtype.kind == "c" else {1: out}
+    for (src, part_fill, unit_image), (part, unit_kernel) in itertools.product(image_parts, kernel_parts):
+        unit = unit_image * unit_kernel
+        yield src, part_fill, part, targets[1j if unit.imag else 1], -1.0 if unit == -1 else 1.0

@@ -1,0 +1,74 @@
+"""The direct method: every non-zero tap of the kernel, row by row, on threads.
+
+Cost per output pixel: one multiply-add per non-zero tap. Memory: the output
+and one scratch row per thread; the border is read through an index map, never
+by padding a copy of the image. A contiguous copy of the image is made only when
+the caller's array is not C-contiguous (views with steps, negative strides, one
+channel of a per-channel kernel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _compiled, _dtypes
+from ._parallel import run_bands
+
+_MAX_FUSED_TAPS = 4  # taps per pass in _compiled._fused_pass
+
+
+def tap_table(kernel: np.ndarray, accumulator: np.dtype):
+    """Non-zero taps of a real 2-D kernel, sorted by row, and their fused groups.
+
+    >>> weights, rows, columns, groups = tap_table(np.array([[0., 1, 2], [3, 0, 0]]), np.dtype("f4"))
+    >>> weights, rows, columns, groups
+    (array([1., 2., 3.], dtype=float32), array([0, 0, 1]), array([1, 2, 0]), array([0, 2, 3]))
+    """
+    rows, columns = np.nonzero(kernel)  # row-major order: sorted by row, then column
+    weights = kernel[rows, columns].astype(accumulator)
+    starts = []
+    for t in range(rows.size):
+        if t == 0 or rows[t] != rows[t - 1] or t - starts[-1] == _MAX_FUSED_TAPS:
+            starts.append(t)
+    groups = np.array([*starts, rows.size], dtype=np.int64)
+    return weights, rows.astype(np.int64), columns.astype(np.int64), groups
+
+
+def correlate_direct(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, origin, border: int,
+                     fill: float, accumulator: np.dtype, accumulate: bool) -> int:
+    """Write (or add, if `accumulate`) the correlation of real `src` with real `kernel` into `out`.
+
+    src: (H, W, C); kernel: (kh, kw), applied to every channel, or (kh, kw, C), one per
+    channel; out: a real (Hout, Wout, C) array or view. Returns how many NaN met an
+    integer output.
+    """
+    if kernel.ndim == 2:
+        return _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, accumulate)
+    return sum(
+        _correlate_interleaved(src[:, :, c:c + 1], kernel[:, :, c], out[:, :, c:c + 1],
+                               origin, border, fill, accumulator, accumulate)
+        for c in range(src.shape[2]))
+
+
+def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, accumulate):
+    height, width, channels = src.shape
+    out_height, out_width, _ = out.shape
+    flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
+    flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
+    weights, rows, columns, groups = tap_table(kernel, accumulator)
+    store, lo, hi = _store_rule(out.dtype, accumulator, accumulate)
+    fill = accumulator.type(fill)
+
+    def band(y_start, y_stop):
+        scratch = np.empty(out_width * channels, accumulator)
+        return _compiled.correlate_rows(
+            flat_src, channels, weights, rows, columns, groups, origin[0], origin[1],
+            border, fill, flat_out, scratch, y_start, y_stop, store, lo, hi)
+
+    return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
+
+
+def _store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
+    if out_dtype.kind in "iu":
+        return (_compiled.STORE_SATURATE, *_dtypes.saturation_bounds(out_dtype, accumulator))
+    return (_compiled.STORE_ADD if accumulate else _compiled.STORE_COPY), 0.0, 0.0

@@ -1,0 +1,50 @@
+"""Row bands on threads.
+
+The compiled kernels release the GIL, so plain Python threads run them in
+parallel. The calling thread computes the first band itself, so a call never
+waits on an idle pool, and nested or concurrent calls (Dask, user threads)
+cannot deadlock: bands never wait on other bands.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+# Below this many multiply-adds per band a thread costs more than it saves.
+_MIN_WORK_PER_BAND = 1 << 18
+
+_pool: ThreadPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def num_threads() -> int:
+    """Threads a call may use: ``IMCONV_NUM_THREADS`` if set, else the CPUs this process may run on."""
+    setting = os.environ.get("IMCONV_NUM_THREADS", "").strip()
+    if not setting:
+        return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+    if not setting.isdigit() or int(setting) < 1:
+        raise ValueError(f"IMCONV_NUM_THREADS={setting!r} must be a positive integer")
+    return int(setting)
+
+
+def _executor(workers: int) -> ThreadPoolExecutor:
+    global _pool
+    with _pool_lock:
+        if _pool is None or _pool._max_workers < workers:
+            _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imconv")
+        return _pool
+
+
+def run_bands(task, n_rows: int, work_per_row: int) -> list:
+    """Call ``task(y_start, y_stop)`` on bands that cover ``range(n_rows)``; results in band order."""
+    by_work = max(1, n_rows * work_per_row // _MIN_WORK_PER_BAND)
+    n_bands = max(1, min(num_threads(), n_rows, by_work))
+    bounds = [n_rows * b // n_bands for b in range(n_bands + 1)]
+    if n_bands == 1:
+        return [task(0, n_rows)]
+    pool = _executor(n_bands - 1)
+    futures = [pool.submit(task, bounds[b], bounds[b + 1]) for b in range(1, n_bands)]
+    first = task(bounds[0], bounds[1])
+    return [first, *(future.result() for future in futures)]
