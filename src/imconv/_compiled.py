@@ -109,12 +109,15 @@ def _add_edges(acc, row, width, channels, first, last, weights, columns, t0, t1,
 
 
 @numba.njit(inline="always", **_JIT)
-def _store_row(acc, out_row, store, lo, hi):
+def _store_row(acc, out_row, store, saturation):
     """Write `acc` into `out_row`: copy, add, or round half to even and saturate.
 
-    Returns how many NaN met an integer output (they are stored as 0 and the
-    caller raises).
+    saturation: (lo, hi, min, max); values below `lo` or above `hi`, the extreme
+    floats that fit the output type, store the type's exact limits `min` and
+    `max`. Returns how many NaN met an integer output (they are stored as 0 and
+    the caller raises).
     """
+    lo, hi, smallest, largest = saturation
     n_nan = 0
     if store == STORE_COPY:
         for i in range(acc.size):
@@ -127,20 +130,19 @@ def _store_row(acc, out_row, store, lo, hi):
             v = acc[i]
             if v != v:
                 n_nan += 1
-                v = 0.0
+                out_row[i] = 0
             elif v < lo:
-                v = lo
+                out_row[i] = smallest
             elif v > hi:
-                v = hi
+                out_row[i] = largest
             else:
-                v = np.rint(v)
-            out_row[i] = v
+                out_row[i] = np.rint(v)
     return n_nan
 
 
 @numba.njit(**_JIT)
 def correlate_rows(src, channels, weights, rows, columns, groups, origin_y, origin_x,
-                   border, fill, out, acc, y_start, y_stop, store, lo, hi):
+                   border, fill, out, acc, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
@@ -168,5 +170,5 @@ def correlate_rows(src, channels, weights, rows, columns, groups, origin_y, orig
             _fused_pass(acc, row, first * channels, last * channels, weights, offsets, t0, t1 - t0)
             _add_edges(acc, row, width, channels, first, last, weights, columns, t0, t1,
                        origin_x, border, fill)
-        n_nan += _store_row(acc, out[y], store, lo, hi)
+        n_nan += _store_row(acc, out[y], store, saturation)
     return n_nan

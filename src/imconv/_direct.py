@@ -56,19 +56,23 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
     flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
     weights, rows, columns, groups = tap_table(kernel, accumulator)
-    store, lo, hi = _store_rule(out.dtype, accumulator, accumulate)
+    store, saturation = _store_rule(out.dtype, accumulator, accumulate)
     fill = accumulator.type(fill)
 
     def band(y_start, y_stop):
         scratch = np.empty(out_width * channels, accumulator)
         return _compiled.correlate_rows(
             flat_src, channels, weights, rows, columns, groups, origin[0], origin[1],
-            border, fill, flat_out, scratch, y_start, y_stop, store, lo, hi)
+            border, fill, flat_out, scratch, y_start, y_stop, store, saturation)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
 def _store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
+    """The store code of `_compiled` and its (lo, hi, min, max) saturation bounds."""
     if out_dtype.kind in "iu":
-        return (_compiled.STORE_SATURATE, *_dtypes.saturation_bounds(out_dtype, accumulator))
-    return (_compiled.STORE_ADD if accumulate else _compiled.STORE_COPY), 0.0, 0.0
+        info = np.iinfo(out_dtype)
+        lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
+        return _compiled.STORE_SATURATE, (lo, hi, out_dtype.type(info.min), out_dtype.type(info.max))
+    store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
+    return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0))

@@ -88,4 +88,7 @@ def _cast(exact: np.ndarray, request: Request) -> np.ndarray:
     if np.isnan(exact).any():
         raise ValueError(f"the result has NaN, which dtype={dtype} cannot hold")
     lo, hi = _dtypes.saturation_bounds(dtype, np.dtype(np.float64))
-    return np.clip(np.rint(exact), lo, hi).astype(dtype)
+    out = np.clip(np.rint(exact), lo, hi).astype(dtype)
+    out[exact > hi] = np.iinfo(dtype).max  # float64 cannot hold every 64-bit limit
+    out[exact < lo] = np.iinfo(dtype).min
+    return out
