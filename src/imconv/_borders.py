@@ -34,27 +34,25 @@ class Border:
     opencv: str
     scipy_ndimage: str
     scipy_signal: str
-    numpy_pad: str
+    numpy_pad: str  # the np.pad mode that pads the same way
 
 
 BORDERS: tuple[Border, ...] = (
     Border("constant", CONSTANT, "f f f | a b c d | f f f",
            ("fill", "zero", "grid-constant"),
-           "BORDER_CONSTANT", "'constant' (cval=fill)", "'fill' (fillvalue=fill)",
-           "'constant' (constant_values=fill)"),
+           "BORDER_CONSTANT", "'constant' (cval=fill)", "'fill' (fillvalue=fill)", "constant"),
     Border("replicate", REPLICATE, "a a a | a b c d | d d d",
            ("nearest", "edge"),
-           "BORDER_REPLICATE", "'nearest'", "none", "'edge'"),
+           "BORDER_REPLICATE", "'nearest'", "none", "edge"),
     Border("reflect", REFLECT, "c b a | a b c d | d c b",
            ("symmetric", "symm", "grid-mirror"),
-           "BORDER_REFLECT", "'reflect'", "'symm'", "'symmetric'"),
+           "BORDER_REFLECT", "'reflect'", "'symm'", "symmetric"),
     Border("reflect101", REFLECT101, "d c b | a b c d | c b a",
            ("mirror", "reflect_101"),
-           "BORDER_REFLECT_101 (OpenCV's default)", "'mirror'", "none", "'reflect'"),
+           "BORDER_REFLECT_101 (OpenCV's default)", "'mirror'", "none", "reflect"),
     Border("wrap", WRAP, "b c d | a b c d | a b c",
            ("circular", "grid-wrap"),
-           "BORDER_WRAP (cv2.filter2D refuses it)", "'wrap' or 'grid-wrap'", "'wrap'",
-           "'wrap'"),
+           "BORDER_WRAP (cv2.filter2D refuses it)", "'wrap' or 'grid-wrap'", "'wrap'", "wrap"),
 )
 
 
@@ -91,8 +89,9 @@ def border_table_markdown() -> str:
     header = ("| imconv | drawing | aliases | OpenCV | scipy.ndimage | scipy.signal | numpy.pad |\n"
               "|---|---|---|---|---|---|---|\n")
     rows = (
-        f"| `{b.name}` | `{b.drawing}` | {', '.join(f'`{a}`' for a in b.aliases)} "
-        f"| {b.opencv} | {b.scipy_ndimage} | {b.scipy_signal} | {b.numpy_pad} |"
+        f"| `{b.name}` | `{b.drawing.replace('|', chr(92) + '|')}` | {', '.join(f'`{a}`' for a in b.aliases)} "
+        f"| {b.opencv} | {b.scipy_ndimage} | {b.scipy_signal} | '{b.numpy_pad}'"
+        f"{' (constant_values=fill)' if b.code == CONSTANT else ''} |"
         for b in BORDERS
     )
     return header + "\n".join(rows)

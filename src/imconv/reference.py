@@ -22,12 +22,6 @@ import numpy as np
 
 from . import _dtypes
 from ._arguments import Request, prepare
-from ._borders import CONSTANT, REFLECT, REFLECT101, REPLICATE, WRAP
-
-# np.pad's names for the borders. NumPy's "reflect" does not repeat the edge
-# pixel (imconv's reflect101); its "symmetric" does (imconv's reflect).
-_NUMPY_PAD_MODE = {CONSTANT: "constant", REPLICATE: "edge", REFLECT: "symmetric",
-                   REFLECT101: "reflect", WRAP: "wrap"}
 
 
 def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
@@ -73,7 +67,8 @@ def _slide(request: Request) -> np.ndarray:
 
 
 def _pad(plane: np.ndarray, pad, request: Request) -> np.ndarray:
-    mode = _NUMPY_PAD_MODE[request.border.code]
+    """np.pad under the border's NumPy name (NumPy's "reflect" is imconv's reflect101)."""
+    mode = request.border.numpy_pad
     if mode == "constant":
         fill = request.fill if plane.dtype.kind == "c" else request.fill.real
         return np.pad(plane, pad, mode="constant", constant_values=fill)
