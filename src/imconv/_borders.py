@@ -88,10 +88,12 @@ def border_table_markdown() -> str:
     """The border table as Markdown, for the README and ``imconv`` help."""
     header = ("| imconv | drawing | aliases | OpenCV | scipy.ndimage | scipy.signal | numpy.pad |\n"
               "|---|---|---|---|---|---|---|\n")
-    rows = (
-        f"| `{b.name}` | `{b.drawing.replace('|', chr(92) + '|')}` | {', '.join(f'`{a}`' for a in b.aliases)} "
-        f"| {b.opencv} | {b.scipy_ndimage} | {b.scipy_signal} | '{b.numpy_pad}'"
-        f"{' (constant_values=fill)' if b.code == CONSTANT else ''} |"
-        for b in BORDERS
-    )
-    return header + "\n".join(rows)
+    return header + "\n".join(_markdown_row(border) for border in BORDERS)
+
+
+def _markdown_row(b: Border) -> str:
+    drawing = b.drawing.replace("|", r"\|")  # a bare | would end the table cell
+    aliases = ", ".join(f"`{alias}`" for alias in b.aliases)
+    numpy_pad = f"'{b.numpy_pad}'" + (" (constant_values=fill)" if b.code == CONSTANT else "")
+    return (f"| `{b.name}` | `{drawing}` | {aliases} | {b.opencv} | {b.scipy_ndimage} "
+            f"| {b.scipy_signal} | {numpy_pad} |")
