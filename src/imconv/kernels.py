@@ -83,7 +83,9 @@ def box(size) -> np.ndarray:
 def gaussian_1d(n: int, sigma: float | None = None) -> np.ndarray:
     """Sampled Gaussian of length ``n``, normalised to sum 1, as ``cv2.getGaussianKernel``.
 
-    With no `sigma`, OpenCV's rule ``0.3 * ((n - 1) / 2 - 1) + 0.8``.
+    With no `sigma`, OpenCV's rule ``0.3 * ((n - 1) / 2 - 1) + 0.8`` (OpenCV itself
+    uses fixed binomial tables up to n = 9 then). An even `n` is centred between
+    its two middle taps, so the kernel stays symmetric.
 
     >>> gaussian_1d(3, 1.0).round(4)
     array([0.2741, 0.4519, 0.2741])
