@@ -32,8 +32,9 @@ _WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF"
                   ".bmp": "BMP"}
 # Modes whose channels are not R, G, B (and alpha): converted to RGB on reading.
 _CONVERT_TO_RGB = {"CMYK", "YCbCr", "LAB", "HSV", "P", "PA", "RGBX", "RGBa", "La"}
-# ITU-R BT.601 luma weights in OpenCV's 14-bit fixed point (cvtColor RGB2GRAY).
-_LUMA_FIXED = (4899, 9617, 1868)
+# ITU-R BT.601 luma weights in OpenCV's 15-bit fixed point (cvtColor RGB2GRAY, 8 and 16 bit).
+_LUMA_FIXED = (9798, 19235, 3735)
+_LUMA_SHIFT = 15
 _LUMA = (0.299, 0.587, 0.114)
 _DECODE_ERRORS = (OSError, SyntaxError, ValueError, EOFError, struct.error, zlib.error,
                   IndexError, Image.DecompressionBombError)
@@ -143,7 +144,7 @@ def _to_color(array: np.ndarray, color: str) -> np.ndarray:
 def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
     """ITU-R BT.601 luma of an (H, W, 3) RGB array, in its own dtype.
 
-    uint8 and uint16 use OpenCV's 14-bit fixed point, rounding half up, so the
+    uint8 and uint16 use OpenCV's 15-bit fixed point, rounding half up, so the
     result equals ``cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)`` bit for bit.
 
     >>> import numpy as np
@@ -153,7 +154,7 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
     if rgb.dtype in (np.uint8, np.uint16):
         r, g, b = (rgb[:, :, c].astype(np.int64) for c in range(3))
         fixed = r * _LUMA_FIXED[0] + g * _LUMA_FIXED[1] + b * _LUMA_FIXED[2]
-        return ((fixed + (1 << 13)) >> 14).astype(rgb.dtype)
+        return ((fixed + (1 << (_LUMA_SHIFT - 1))) >> _LUMA_SHIFT).astype(rgb.dtype)
     gray = rgb[:, :, 0] * _LUMA[0] + rgb[:, :, 1] * _LUMA[1] + rgb[:, :, 2] * _LUMA[2]
     if rgb.dtype.kind in "iub":
         return np.rint(gray).astype(rgb.dtype)
@@ -163,8 +164,8 @@ def rgb_to_gray(rgb: np.ndarray) -> np.ndarray:
 def write_image(path, array) -> None:
     """Write `array` as PNG, JPEG, TIFF or BMP, chosen by the file name's extension.
 
-    uint8 (H, W), (H, W, 3) RGB or (H, W, 4) RGBA go to any format (no alpha in
-    JPEG); uint16 grey to PNG and TIFF; bool to PNG, TIFF and BMP; float32/float64
+    uint8 (H, W) and (H, W, 3) RGB go to any format, (H, W, 4) RGBA to PNG and
+    TIFF; uint16 grey to PNG and TIFF; bool to PNG, TIFF and BMP; float32/float64
     grey to TIFF as 32-bit float (use `to_uint8` first for the other formats).
     The file is replaced atomically: it is whole or it is what it was before.
 
@@ -199,13 +200,14 @@ def _to_pillow(array: np.ndarray, file_format: str) -> Image.Image:
         "JPEG": "uint8 (H, W) or (H, W, 3)",
         "TIFF": "uint8 (H, W), (H, W, 3) or (H, W, 4); uint16 (H, W); bool (H, W); "
                 "float32/float64 (H, W)",
-        "BMP": "uint8 (H, W), (H, W, 3) or (H, W, 4); bool (H, W)",
+        "BMP": "uint8 (H, W) or (H, W, 3); bool (H, W)",
     }[file_format]
     mode = None
     if dtype == np.uint8 and grey:
         mode = "L"
     elif dtype == np.uint8 and array.ndim == 3 and shape[2] in (3, 4):
-        mode = "RGB" if shape[2] == 3 else ("RGBA" if file_format != "JPEG" else None)
+        # JPEG has no alpha, and Pillow drops BMP's alpha on reading
+        mode = "RGB" if shape[2] == 3 else ("RGBA" if file_format in ("PNG", "TIFF") else None)
     elif dtype == np.uint16 and grey and file_format in ("PNG", "TIFF"):
         mode = "I;16"
     elif dtype == np.bool_ and grey and file_format != "JPEG":
