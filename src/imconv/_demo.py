@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 
 from . import kernels
+from ._borders import resolve_border
 from ._correlation import correlate
 from ._display import to_uint8
 from ._image_files import SAMPLE_PATH, read_image, write_image
@@ -25,6 +26,7 @@ def run_bank(image_path=SAMPLE_PATH, out_dir="imconv-demo", *, border="replicate
     to [0, 255]. Returns one dict per kernel: name, size, milliseconds and, when
     OpenCV is importable, the largest difference from ``cv2.filter2D``.
     """
+    resolve_border(border)  # refuse a bad name before anything is read or written
     image = read_image(image_path, color=color)
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)

@@ -1,0 +1,91 @@
+"""The direct engine as a machine: threads, memory, views, concurrency."""
+
+import threading
+import tracemalloc
+
+import numpy as np
+import pytest
+import scipy.ndimage as ndi
+
+import imconv
+from imconv import _compiled
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+def test_row_bands_give_the_same_result_on_any_number_of_threads(monkeypatch, rng, dtype):
+    image = (rng.random((301, 257, 2)) * 255).astype(dtype)
+    kernel = rng.normal(size=(5, 4))
+    results = []
+    for threads in ("1", "2", "3", "7"):
+        monkeypatch.setenv("IMCONV_NUM_THREADS", threads)
+        results.append(imconv.correlate(image, kernel, border="reflect101", mode="full"))
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])
+
+
+def test_large_image_matches_ndimage(rng):
+    image = rng.normal(size=(517, 389))
+    kernel = rng.normal(size=(9, 7))
+    expected = ndi.correlate(image, kernel, mode="mirror")
+    np.testing.assert_allclose(imconv.correlate(image, kernel, border="reflect101"), expected,
+                               rtol=0, atol=1e-12 * np.abs(kernel).sum() * np.abs(image).max())
+
+
+def test_bad_thread_setting_is_refused(monkeypatch):
+    monkeypatch.setenv("IMCONV_NUM_THREADS", "many")
+    with pytest.raises(ValueError, match="IMCONV_NUM_THREADS='many' must be a positive integer"):
+        imconv.correlate(np.ones((600, 600)), np.ones((3, 3)))
+
+
+def test_concurrent_calls_from_many_threads_are_independent(rng):
+    images = [rng.normal(size=(200, 180)).astype(np.float32) for _ in range(8)]
+    expected = [imconv.correlate(image, "sobel_x") for image in images]
+    results = [None] * len(images)
+
+    def work(index):
+        results[index] = imconv.correlate(images[index], "sobel_x")
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(len(images))]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    for result, reference in zip(results, expected):
+        np.testing.assert_array_equal(result, reference)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32])
+def test_two_d_input_allocates_nothing_image_sized_beyond_the_output(dtype):
+    image = np.ones((1024, 1024), dtype)
+    imconv.correlate(image[:8, :8], "sharpen")  # compile outside the measurement
+    tracemalloc.start()
+    try:
+        result = imconv.correlate(image, "sharpen", border="reflect")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - result.nbytes < 64 * 1024, f"{peak - result.nbytes} bytes beyond the output"
+
+
+def test_results_are_new_contiguous_arrays(rng):
+    image = rng.normal(size=(20, 30, 3))
+    result = imconv.correlate(image, "sharpen")
+    assert result.flags.c_contiguous and not np.shares_memory(result, image)
+    assert imconv.correlate(image[:, :, 0], "sharpen").flags.c_contiguous
+
+
+def test_compiled_kernels_release_the_gil_and_are_cached():
+    assert _compiled.correlate_rows.targetoptions["nogil"] is True
+    assert type(_compiled.correlate_rows._cache).__name__ == "FunctionCache"  # not NullCache
+    assert "fastmath" not in _compiled.correlate_rows.targetoptions
+
+
+@pytest.mark.parametrize("make_view", [
+    lambda a: a[::-1], lambda a: a[:, ::-1], lambda a: a[::2, 1::3], lambda a: np.asfortranarray(a),
+    lambda a: a.transpose(1, 0, 2), lambda a: a[:, :, ::-1],
+])
+def test_views_give_the_same_result_as_their_copies(rng, make_view):
+    base = rng.normal(size=(24, 24, 3)).astype(np.float32)
+    view = make_view(base)
+    np.testing.assert_array_equal(imconv.correlate(view, "emboss", border="wrap"),
+                                  imconv.correlate(np.ascontiguousarray(view), "emboss", border="wrap"))
