@@ -89,3 +89,23 @@ def test_views_give_the_same_result_as_their_copies(rng, make_view):
     view = make_view(base)
     np.testing.assert_array_equal(imconv.correlate(view, "emboss", border="wrap"),
                                   imconv.correlate(np.ascontiguousarray(view), "emboss", border="wrap"))
+
+
+@pytest.mark.parametrize("make_odd", [
+    lambda a: a.astype(a.dtype.newbyteorder(">")),                   # big-endian, as from FITS files
+    lambda a: np.broadcast_to(a[:1], a.shape),                      # zero strides
+    lambda a: np.frombuffer(a.tobytes(), a.dtype).reshape(a.shape),  # read-only buffer
+])
+@pytest.mark.parametrize("dtype", [np.float64, np.uint16])
+def test_odd_memory_layouts_give_the_plain_result(rng, make_odd, dtype):
+    odd = make_odd((rng.random((12, 9)) * 1000).astype(dtype))
+    plain = np.array(odd, dtype=dtype, order="C")  # native byte order, own contiguous memory
+    expected = imconv.correlate(plain, "sobel_y")
+    actual = imconv.correlate(odd, "sobel_y")
+    assert actual.dtype == expected.dtype
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_a_big_endian_float64_kernel_still_asks_for_a_float64_result():
+    kernel = np.ones((3, 3), ">f8")
+    assert imconv.correlate(np.ones((4, 4), np.float32), kernel).dtype == np.float64

@@ -68,12 +68,16 @@ def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution) ->
 
 
 def _as_array(value, what: str) -> np.ndarray:
+    """`value` as an ndarray in native byte order (the compiled kernels read no other)."""
     if isinstance(value, (str, bytes)):
         raise TypeError(f"{what} must be an array, not the string {value!r}")
     try:
-        return np.asarray(value)
+        array = np.asarray(value)
     except (ValueError, TypeError) as error:
         raise TypeError(f"{what} could not be read as an array: {error}") from None
+    if not array.dtype.isnative:
+        array = array.astype(array.dtype.newbyteorder("="))
+    return array
 
 
 def _as_image(image) -> tuple[np.ndarray, bool]:
