@@ -41,11 +41,6 @@ class Request:
     def channels(self) -> int:
         return self.image.shape[2]
 
-    def output_shape(self) -> tuple[int, ...]:
-        if self.image_was_2d:
-            return self.out_shape
-        return (*self.out_shape, self.channels)
-
 
 def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution) -> Request:
     """Check every argument and return the `Request` they describe."""

@@ -116,14 +116,16 @@ def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor
 def compute(request: Request) -> np.ndarray:
     """Run a checked request: one real correlation pass per real/imaginary part."""
     out = np.empty((*request.out_shape, request.channels), request.result_dtype)
+    targets = {"real": out.real, "imag": out.imag} if out.dtype.kind == "c" else {"real": out}
     written = set()
     n_nan = 0
-    for src, fill, kernel, target, sign in _real_passes(request, out):
+    for src, fill, kernel, part, sign in _real_passes(request):
         n_nan += correlate_direct(
-            src, sign * kernel, target, origin=request.origin, border=request.border.code,
-            fill=fill, accumulator=request.accumulator, accumulate=id(target) in written)
-        written.add(id(target))
-    if out.dtype.kind == "c" and len(written) == 1:  # real inputs, complex dtype asked for
+            src, sign * kernel, targets[part], origin=request.origin,
+            border=request.border.code, fill=fill, accumulator=request.accumulator,
+            accumulate=part in written)
+        written.add(part)
+    if "imag" in targets and "imag" not in written:  # real inputs, complex dtype asked for
         out.imag = 0
     if n_nan:
         raise ValueError(
@@ -132,11 +134,12 @@ def compute(request: Request) -> np.ndarray:
     return out[:, :, 0] if request.image_was_2d else out
 
 
-def _real_passes(request: Request, out: np.ndarray):
-    """(source, fill, kernel, target, sign) for each product of real and imaginary parts.
+def _real_passes(request: Request):
+    """(source, fill, kernel, "real" or "imag", sign) for each product of real and imaginary parts.
 
     (a + ib)(p + iq) = (ap - bq) + i(aq + bp): the real part of the image meets the
-    real part of the kernel in out.real, and so on; i * i = -1 flips the sign.
+    real part of the kernel in the real part of the result, and so on; i * i = -1
+    flips the sign.
     """
     image, kernel, fill = request.image, request.kernel, request.fill
     image_parts = [(image.real, fill.real, 1)]
@@ -145,7 +148,6 @@ def _real_passes(request: Request, out: np.ndarray):
     kernel_parts = [(kernel.real, 1)]
     if kernel.dtype.kind == "c":
         kernel_parts.append((kernel.imag, 1j))
-    targets = {1: out.real, 1j: out.imag} if out.dtype.kind == "c" else {1: out}
     for (src, part_fill, unit_image), (part, unit_kernel) in itertools.product(image_parts, kernel_parts):
         unit = unit_image * unit_kernel
-        yield src, part_fill, part, targets[1j if unit.imag else 1], -1.0 if unit == -1 else 1.0
+        yield src, part_fill, part, "imag" if unit.imag else "real", -1.0 if unit == -1 else 1.0

@@ -30,6 +30,15 @@ _COLORS = ("gray", "rgb", "keep")
 _READ_FORMATS = ("PNG", "JPEG", "TIFF", "BMP")
 _WRITE_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG", ".tif": "TIFF", ".tiff": "TIFF",
                   ".bmp": "BMP"}
+# (dtype, channels) each format stores losslessly. JPEG has no alpha, and Pillow
+# drops BMP's alpha on reading, so RGBA goes to PNG and TIFF only.
+_WRITABLE = {
+    "PNG": (("uint8", 1), ("uint8", 3), ("uint8", 4), ("uint16", 1), ("bool", 1)),
+    "JPEG": (("uint8", 1), ("uint8", 3)),
+    "TIFF": (("uint8", 1), ("uint8", 3), ("uint8", 4), ("uint16", 1), ("bool", 1),
+             ("float32", 1), ("float64", 1)),
+    "BMP": (("uint8", 1), ("uint8", 3), ("bool", 1)),
+}
 # Modes whose channels are not R, G, B (and alpha): converted to RGB on reading.
 _CONVERT_TO_RGB = {"CMYK", "YCbCr", "LAB", "HSV", "P", "PA", "RGBX", "RGBa", "La"}
 # ITU-R BT.601 luma weights in OpenCV's 15-bit fixed point (cvtColor RGB2GRAY, 8 and 16 bit).
@@ -189,37 +198,32 @@ def write_image(path, array) -> None:
 
 
 def _to_pillow(array: np.ndarray, file_format: str) -> Image.Image:
-    shape, dtype = array.shape, array.dtype
-    grey = array.ndim == 2 or (array.ndim == 3 and shape[2] == 1)
-    if grey and array.ndim == 3:
+    shape = array.shape
+    if array.ndim == 3 and shape[2] == 1:
         array = array[:, :, 0]
     if array.size == 0:
         raise ValueError(f"cannot write an empty image (shape {shape})")
-    allowed = {
-        "PNG": "uint8 (H, W), (H, W, 3) or (H, W, 4); uint16 (H, W); bool (H, W)",
-        "JPEG": "uint8 (H, W) or (H, W, 3)",
-        "TIFF": "uint8 (H, W), (H, W, 3) or (H, W, 4); uint16 (H, W); bool (H, W); "
-                "float32/float64 (H, W)",
-        "BMP": "uint8 (H, W) or (H, W, 3); bool (H, W)",
-    }[file_format]
-    mode = None
-    if dtype == np.uint8 and grey:
-        mode = "L"
-    elif dtype == np.uint8 and array.ndim == 3 and shape[2] in (3, 4):
-        # JPEG has no alpha, and Pillow drops BMP's alpha on reading
-        mode = "RGB" if shape[2] == 3 else ("RGBA" if file_format in ("PNG", "TIFF") else None)
-    elif dtype == np.uint16 and grey and file_format in ("PNG", "TIFF"):
-        mode = "I;16"
-    elif dtype == np.bool_ and grey and file_format != "JPEG":
-        mode = "1"
-    elif dtype.kind == "f" and grey and file_format == "TIFF":
-        array, mode = array.astype(np.float32), "F"
-    if mode is None:
-        hint = " (convert with imconv.to_uint8 first)" if dtype.kind in "fi" else ""
+    channels = {2: 1, 3: shape[-1]}.get(array.ndim)
+    if (array.dtype.name, channels) not in _WRITABLE[file_format]:
+        hint = " (convert with imconv.to_uint8 first)" if array.dtype.kind in "fi" else ""
         raise TypeError(
-            f"cannot write a {dtype} array of shape {shape} as {file_format}; {file_format} "
-            f"takes {allowed}{hint}")
-    return Image.fromarray(np.ascontiguousarray(array))  # picks `mode` from dtype and shape
+            f"cannot write a {array.dtype} array of shape {shape} as {file_format}; "
+            f"{file_format} takes {_writable_text(file_format)}{hint}")
+    if array.dtype == np.float64:
+        array = array.astype(np.float32)  # TIFF's 32-bit float
+    return Image.fromarray(np.ascontiguousarray(array))  # picks the mode from dtype and shape
+
+
+def _writable_text(file_format: str) -> str:
+    """'uint8 (H, W) or (H, W, 3); bool (H, W)' for the entries of `_WRITABLE`."""
+    shapes: dict[str, list[str]] = {}
+    for dtype, channels in _WRITABLE[file_format]:
+        shapes.setdefault(dtype, []).append("(H, W)" if channels == 1 else f"(H, W, {channels})")
+    parts = []
+    for dtype, names in shapes.items():
+        listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " or " + names[-1]
+        parts.append(f"{dtype} {listed}")
+    return "; ".join(parts)
 
 
 def _save_atomically(image: Image.Image, path: Path, folder: Path, file_format: str) -> None:

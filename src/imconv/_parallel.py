@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 _MIN_WORK_PER_BAND = 1 << 18
 
 _pool: ThreadPoolExecutor | None = None
+_pool_size = 0
 _pool_lock = threading.Lock()
 
 
@@ -30,10 +31,12 @@ def num_threads() -> int:
 
 
 def _executor(workers: int) -> ThreadPoolExecutor:
-    global _pool
+    """The shared pool, grown when a call needs more workers (an old pool finishes its tasks)."""
+    global _pool, _pool_size
     with _pool_lock:
-        if _pool is None or _pool._max_workers < workers:
+        if _pool is None or _pool_size < workers:
             _pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="imconv")
+            _pool_size = workers
         return _pool
 
 
