@@ -175,3 +175,39 @@ def test_convolve_is_correlate_with_the_flipped_kernel_and_mirrored_anchor(image
     correlated = imconv.correlate(image, kernel[::-1, ::-1], border=border,
                                   anchor=(kh - 1 - row, kw - 1 - col))
     np.testing.assert_array_equal(convolved, correlated)
+
+
+# --- every accepted image dtype, and the degenerate shapes ------------------------------
+
+IMAGE_DTYPES = [np.bool_, np.uint8, np.int8, np.uint16, np.int16, np.int32, np.uint32, np.int64,
+                np.float16, np.float32, np.float64, np.complex64, np.complex128]
+
+
+@given(data=st.data(), dtype=st.sampled_from(IMAGE_DTYPES), border=st.sampled_from(BORDERS),
+       mode=st.sampled_from(MODES), function=st.sampled_from(sorted(FUNCTIONS)))
+def test_every_image_dtype_matches_the_reference(data, dtype, border, mode, function):
+    image = data.draw(images(dtype=np.float64 if np.dtype(dtype).kind == "c" else dtype))
+    image = image.astype(dtype)
+    kernel = data.draw(kernels(max_side=6))
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    fast, plain = FUNCTIONS[function]
+    actual = fast(image, kernel, border=border, mode=mode, fill=3.0)
+    expected = plain(image, kernel, border=border, mode=mode, fill=3.0)
+    assert actual.dtype == expected.dtype
+    tolerance = (1e-12 if actual.dtype in (np.float64, np.complex128) else 1e-5)
+    assert_close(actual, expected, tolerance * scale(image.astype(np.complex128), kernel, 3.0))
+
+
+@pytest.mark.parametrize("shape", [(1, 1), (1, 7), (7, 1), (1, 1, 3), (2, 1, 2)])
+@pytest.mark.parametrize("border", BORDERS)
+@pytest.mark.parametrize("kernel_shape", [(1, 1), (3, 3), (2, 5), (6, 1)])
+def test_degenerate_images_match_the_reference(rng, shape, border, kernel_shape):
+    image = rng.normal(size=shape)
+    kernel = rng.normal(size=kernel_shape)
+    for mode in MODES:
+        if mode == "valid" and (kernel_shape[0] > shape[0] or kernel_shape[1] > shape[1]):
+            continue
+        for fast, plain in FUNCTIONS.values():
+            expected = plain(image, kernel, border=border, mode=mode, fill=-1.0)
+            actual = fast(image, kernel, border=border, mode=mode, fill=-1.0)
+            assert_close(actual, expected, 1e-12 * scale(image, kernel, -1.0))
