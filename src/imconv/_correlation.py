@@ -79,9 +79,7 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
     array([[255, 255],
            [255, 255]], dtype=uint8)
     """
-    request = prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
-                      dtype=dtype, convolution=False)
-    return compute(request)
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, convolution=False)
 
 
 def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
@@ -108,9 +106,13 @@ def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor
     >>> imconv.convolve(image, [[1, 2, 3]], mode="full").shape
     (3, 7)
     """
-    request = prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
-                      dtype=dtype, convolution=True)
-    return compute(request)
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, convolution=True)
+
+
+def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, *, convolution):
+    """Check the arguments (convolution becomes correlation there), then compute."""
+    return compute(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
+                           dtype=dtype, convolution=convolution))
 
 
 def compute(request: Request) -> np.ndarray:
