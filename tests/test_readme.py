@@ -13,7 +13,7 @@ def test_quick_start_is_exactly_two_command_lines():
     block = re.search(r"## Quick start\n\n```sh\n(.*?)```", README, re.S).group(1)
     lines = block.strip().splitlines()
     assert len(lines) == 2
-    assert "python -m imconv" in lines[0] and "pytest" in lines[1]
+    assert lines[0].endswith("imconv demo") and "pytest" in lines[1]
 
 
 def test_border_table_is_the_one_in_the_code():

@@ -191,10 +191,10 @@ def write_image(path, array) -> None:
             f"cannot tell the format of {str(path)!r} from its extension; use one of "
             f"{', '.join(sorted(_WRITE_FORMATS))}")
     image = _to_pillow(np.asarray(array), file_format)
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise FileNotFoundError(f"folder {str(folder)!r} does not exist")
-    _save_atomically(image, path, folder, file_format)
+    if not path.parent.is_dir():
+        raise FileNotFoundError(f"folder {str(path.parent)!r} does not exist")
+    options = {"quality": 95} if file_format == "JPEG" else {}
+    atomic_write(path, lambda file: image.save(file, format=file_format, **options))
 
 
 def _to_pillow(array: np.ndarray, file_format: str) -> Image.Image:
@@ -226,13 +226,19 @@ def _writable_text(file_format: str) -> str:
     return "; ".join(parts)
 
 
-def _save_atomically(image: Image.Image, path: Path, folder: Path, file_format: str) -> None:
-    options = {"quality": 95} if file_format == "JPEG" else {}
+def atomic_write(path, write) -> None:
+    """Call ``write(file)`` on a temporary file beside `path`, flush it to disk, rename it to `path`.
+
+    The destination is either whole or what it was before, whatever happens
+    meanwhile (an exception, Ctrl-C); the temporary file is removed on failure.
+    A replaced file keeps its permissions; a new one gets the usual (umask).
+    """
+    path = Path(path)
     mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_umask
-    handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(handle, "wb") as file:
-            image.save(file, format=file_format, **options)
+            write(file)
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, mode)
