@@ -18,6 +18,7 @@ from ._correlation import convolve, correlate
 from ._display import to_uint8
 from ._image_files import (DEFAULT_MAX_PIXELS, SAMPLE_PATH, ImageFileError, read_image,
                            write_image)
+from ._matching import Match, MatchScores, find_matches, match_template
 
 __version__ = "0.1.0"
 
@@ -25,10 +26,14 @@ __all__ = [
     "BORDERS",
     "DEFAULT_MAX_PIXELS",
     "ImageFileError",
+    "Match",
+    "MatchScores",
     "SAMPLE_PATH",
     "convolve",
     "correlate",
+    "find_matches",
     "kernels",
+    "match_template",
     "read_image",
     "reference",
     "sample_image",
