@@ -38,13 +38,18 @@ class Recipe:
     color: str = "keep"
     raw: bool = False
 
+    def zero_sum_kernel(self) -> str | None:
+        """The first kernel whose weights sum to 0, as written: the chain is then an edge map.
+
+        (A chain's response to a flat image is the product of its kernels' sums.)
+        """
+        return next((spec for spec, w in self.kernels if abs(w.sum()) <= 1e-12 * np.abs(w).sum()), None)
+
     def display_scale(self) -> str:
-        """`scale`, or abs when the chain removes the mean (an edge map), else clip."""
+        """`scale`, or abs for edge maps (negative values would clip to black), else clip."""
         if self.scale is not None:
             return self.scale
-        # A chain's response to a flat image is the product of its kernels' sums.
-        removes_mean = any(abs(w.sum()) <= 1e-12 * np.abs(w).sum() for _, w in self.kernels)
-        return "abs" if removes_mean else "clip"
+        return "abs" if self.zero_sum_kernel() is not None else "clip"
 
     def run(self, image: np.ndarray) -> np.ndarray:
         operation = convolve if self.convolve else correlate

@@ -159,9 +159,9 @@ def _apply(args, say) -> int:
     pairs = plan_outputs(inputs, batch, args.out, args.suffix, args.raw)
     if batch and args.jobs > 1:
         os.environ["IMCONV_NUM_THREADS"] = "1"  # images in parallel, each on one thread
-    if not args.raw and recipe.scale is None and recipe.display_scale() == "abs":
-        say("the kernels sum to 0 (an edge map): writing |value| (--scale abs) so negative "
-            "responses are not clipped to black")
+    if not args.raw and recipe.scale is None and recipe.zero_sum_kernel() is not None:
+        say(f"kernel {recipe.zero_sum_kernel()!r} sums to 0 (an edge map): writing |value| "
+            "(--scale abs) so negative responses are not clipped to black")
     failures = run_batch(pairs, recipe, jobs=args.jobs if batch else 1, say=say)
     if batch:
         say(f"{len(pairs) - failures} written, {failures} failed -> {pairs[0][1].parent}/")

@@ -112,8 +112,8 @@ def _open_checked(file, path: Path, max_pixels: int):
             image = Image.open(file, formats=_READ_FORMATS)
         except UnidentifiedImageError:
             raise ImageFileError(
-                f"{str(path)!r} is not a PNG, JPEG, TIFF or BMP image (its bytes match none of "
-                "them)") from None
+                f"{str(path)!r} is not a readable PNG, JPEG, TIFF or BMP image (damaged, "
+                "truncated, or another format)") from None
         except _DECODE_ERRORS as error:
             raise ImageFileError(f"{str(path)!r} has a damaged header: {error}") from None
         finally:
