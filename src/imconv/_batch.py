@@ -143,7 +143,8 @@ def run_batch(pairs, recipe: Recipe, *, jobs: int, say) -> int:
             except (OSError, ValueError, TypeError) as error:
                 failures += 1
                 progress.clear()
-                say.error(f"{source}: {error}")
+                message = str(error)  # read errors name the file already; others do not
+                say.error(message if str(source) in message else f"{source}: {message}")
             progress.advance(source.name)
     progress.finish()
     return failures
