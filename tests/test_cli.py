@@ -38,6 +38,8 @@ def test_the_command_is_installed():
     assert IMCONV.exists(), "pip install -e '.[test]' installs the imconv command"
     assert run("--version", cwd=".").stdout.strip() == f"imconv {imconv.__version__}"
     assert "examples:" in run("--help", cwd=".").stdout
+    module = subprocess.run([sys.executable, "-m", "imconv", "--version"], capture_output=True, text=True)
+    assert module.stdout.strip() == f"imconv {imconv.__version__}"
 
 
 # --- demo and bank ---------------------------------------------------------------------

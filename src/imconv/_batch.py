@@ -132,7 +132,8 @@ def run_batch(pairs, recipe: Recipe, *, jobs: int, say) -> int:
     """Process every pair, `jobs` at a time; report failures as they happen. Returns the failures."""
     progress = Progress(len(pairs), enabled=len(pairs) > 1 and sys.stderr.isatty() and say.level > 0)
     failures = 0
-    with ThreadPoolExecutor(max_workers=max(1, jobs)) as pool:
+    pool = ThreadPoolExecutor(max_workers=max(1, jobs))
+    try:
         futures = {pool.submit(process, source, target, recipe): (source, target)
                    for source, target in pairs}
         for future in as_completed(futures):
@@ -146,6 +147,8 @@ def run_batch(pairs, recipe: Recipe, *, jobs: int, say) -> int:
                 message = str(error)  # read errors name the file already; others do not
                 say.error(message if str(source) in message else f"{source}: {message}")
             progress.advance(source.name)
+    finally:  # on Ctrl-C, drop the queued images; writes in flight finish whole or not at all
+        pool.shutdown(wait=True, cancel_futures=True)
     progress.finish()
     return failures
 
