@@ -205,6 +205,8 @@ ERRORS = [
     (["apply", "photo.png", "-k", "sharpen", "--jobs", "0"], "--jobs 0 must be at least 1"),
     (["apply", "photo.png", "-k", "box:64", "--mode", "valid"], "mode='valid' needs the kernel to fit"),
     (["apply", "photo.png", "-k", "sharpen", "-o", "out.jpg", "--color", "keep"], "JPEG takes"),
+    (["apply", "photo.png", "-k", "sharpen", "--raw", "-o", "x.png"], "--raw writes .npy/.tif/.tiff"),
+    (["apply", "photo.png", "-k", "sharpen", "-o", "x.npy"], "images are written as .png/.jpg"),
     (["apply", "photo.png", "-k", "sharpen", "--nonsense"], "unrecognized arguments: --nonsense"),
     (["apply", "photo.png"], "the following arguments are required: -k/--kernel"),
     (["apply", "empty_folder", "-k", "sharpen"], "holds no"),

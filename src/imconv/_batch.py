@@ -83,7 +83,11 @@ def expand_inputs(patterns) -> tuple[list[Path], bool]:
 def plan_outputs(inputs: list[Path], batch: bool, out: str | None, suffix: str, raw: bool):
     """(input, output) pairs; UsageError for outputs that would overwrite an input or each other."""
     wanted = RAW_SUFFIXES if raw else IMAGE_SUFFIXES
-    if not batch and out is not None and Path(out).suffix.lower() in wanted:
+    out_suffix = Path(out).suffix.lower() if out is not None else ""
+    if not batch and out_suffix in IMAGE_SUFFIXES + RAW_SUFFIXES:
+        if out_suffix not in wanted:
+            raise UsageError(f"-o {out!r}: {'--raw writes' if raw else 'images are written as'} "
+                             f"{'/'.join(wanted)}")
         pairs = [(inputs[0], Path(out))]
     else:
         if batch and out is not None and Path(out).suffix.lower() in IMAGE_SUFFIXES + RAW_SUFFIXES:

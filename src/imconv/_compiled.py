@@ -5,8 +5,10 @@ policy are resolved by the callers. They release the GIL (``nogil``) so row
 bands run on several threads, and they are cached on disk (``cache``) so a
 process compiles each type signature once.
 
-No ``fastmath``: it lets LLVM assume there is no NaN or inf, and the NaN rule
-(a non-finite pixel reaches exactly the outputs that weigh it) must hold.
+Of ``fastmath`` only ``contract``: it lets LLVM fuse a multiply and an add into
+one FMA instruction (one rounding instead of two). The other flags would let it
+assume there is no NaN or inf, and the NaN rule (a non-finite pixel reaches
+exactly the outputs that weigh it) must hold.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import numpy as np
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
 STORE_COPY, STORE_ADD, STORE_SATURATE = range(3)
+FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 
-_JIT = dict(cache=True, nogil=True, error_model="numpy")
+_JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"})
 
 
 @numba.njit(inline="always", **_JIT)
@@ -41,48 +44,46 @@ def source_index(p, n, border):
     return m if m < n else 2 * n - 2 - m
 
 
-# One pass adds up to four taps of one kernel row to the accumulator row. The
-# four bodies are unrolled by hand: a loop over taps inside the loop over x keeps
-# LLVM from vectorising x, and one fused pass reads and writes `acc` once
-# instead of once per tap. Padding a group with zero weights is not allowed:
-# 0 * NaN would leak NaN from pixels the kernel does not weigh.
+# One pass adds up to four taps to the accumulator row, each reading its own
+# source row. The four bodies are unrolled by hand: a loop over taps inside the
+# loop over x keeps LLVM from vectorising x, and one fused pass reads and writes
+# `acc` once instead of once per tap. Padding a group with zero weights is not
+# allowed: 0 * NaN would leak NaN from pixels the kernel does not weigh.
 @numba.njit(inline="always", **_JIT)
-def _fused_pass(acc, row, start, stop, weights, offsets, t, n):
+def _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, start, stop):
     a = acc[start:stop]
+    t0 = taps[g]
+    w0 = weights[t0]
+    s0 = src[source_rows[g], start + offsets[t0]:stop + offsets[t0]]
     if n == 1:
-        w0 = weights[t]
-        s0 = row[start + offsets[t]:stop + offsets[t]]
         for i in range(a.size):
             a[i] += w0 * s0[i]
-    elif n == 2:
-        w0, w1 = weights[t], weights[t + 1]
-        s0 = row[start + offsets[t]:stop + offsets[t]]
-        s1 = row[start + offsets[t + 1]:stop + offsets[t + 1]]
+        return
+    t1 = taps[g + 1]
+    w1 = weights[t1]
+    s1 = src[source_rows[g + 1], start + offsets[t1]:stop + offsets[t1]]
+    if n == 2:
         for i in range(a.size):
             a[i] += w0 * s0[i] + w1 * s1[i]
-    elif n == 3:
-        w0, w1, w2 = weights[t], weights[t + 1], weights[t + 2]
-        s0 = row[start + offsets[t]:stop + offsets[t]]
-        s1 = row[start + offsets[t + 1]:stop + offsets[t + 1]]
-        s2 = row[start + offsets[t + 2]:stop + offsets[t + 2]]
+        return
+    t2 = taps[g + 2]
+    w2 = weights[t2]
+    s2 = src[source_rows[g + 2], start + offsets[t2]:stop + offsets[t2]]
+    if n == 3:
         for i in range(a.size):
             a[i] += w0 * s0[i] + w1 * s1[i] + w2 * s2[i]
-    else:
-        w0, w1, w2, w3 = weights[t], weights[t + 1], weights[t + 2], weights[t + 3]
-        s0 = row[start + offsets[t]:stop + offsets[t]]
-        s1 = row[start + offsets[t + 1]:stop + offsets[t + 1]]
-        s2 = row[start + offsets[t + 2]:stop + offsets[t + 2]]
-        s3 = row[start + offsets[t + 3]:stop + offsets[t + 3]]
-        for i in range(a.size):
-            a[i] += (w0 * s0[i] + w1 * s1[i]) + (w2 * s2[i] + w3 * s3[i])
+        return
+    t3 = taps[g + 3]
+    w3 = weights[t3]
+    s3 = src[source_rows[g + 3], start + offsets[t3]:stop + offsets[t3]]
+    for i in range(a.size):
+        a[i] += (w0 * s0[i] + w1 * s1[i]) + (w2 * s2[i] + w3 * s3[i])
 
 
 @numba.njit(inline="always", **_JIT)
-def _add_fill(acc, weights, t0, t1, fill):
-    for t in range(t0, t1):
-        value = weights[t] * fill
-        for i in range(acc.size):
-            acc[i] += value
+def _add_to_all(acc, value):
+    for i in range(acc.size):
+        acc[i] += value
 
 
 @numba.njit(inline="always", **_JIT)
@@ -98,11 +99,13 @@ def _add_edge_pixels(acc, row, width, channels, x_start, x_stop, weight, dx, bor
 
 
 @numba.njit(inline="always", **_JIT)
-def _add_edges(acc, row, width, channels, first, last, weights, columns, t0, t1, origin_x,
-               border, fill):
-    """Add taps t0..t1 for the output pixels outside [first, last), reading through the border."""
+def _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels, first, last,
+               origin_x, border, fill):
+    """Add taps g..g+n for the output pixels outside [first, last), reading through the border."""
     out_width = acc.size // channels
-    for t in range(t0, t1):
+    for k in range(g, g + n):
+        t = taps[k]
+        row = src[source_rows[k]]
         dx = columns[t] - origin_x
         _add_edge_pixels(acc, row, width, channels, 0, first, weights[t], dx, border, fill)
         _add_edge_pixels(acc, row, width, channels, last, out_width, weights[t], dx, border, fill)
@@ -141,34 +144,45 @@ def _store_row(acc, out_row, store, saturation):
 
 
 @numba.njit(**_JIT)
-def correlate_rows(src, channels, weights, rows, columns, groups, origin_y, origin_x,
-                   border, fill, out, acc, y_start, y_stop, store, saturation):
+def correlate_rows(src, channels, weights, rows, columns, origin_y, origin_x, border, fill, out,
+                   acc, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
-    weights/rows/columns: the non-zero taps, sorted by row; ``groups[g]:groups[g + 1]`` are
-    runs of at most four taps of one kernel row. acc: a scratch row of Wout * channels
-    floats, which also sets the precision of the sums. Returns the NaN count of `_store_row`.
+    weights/rows/columns: the non-zero taps, in row-major order. acc: a scratch row of
+    Wout * channels floats, which also sets the precision of the sums. Returns the NaN
+    count of `_store_row`.
     """
     height = src.shape[0]
     width = src.shape[1] // channels
     out_width = out.shape[1] // channels
     offsets = (columns - origin_x) * channels
+    taps = np.empty(weights.size, np.int64)         # this row's taps that read the image...
+    source_rows = np.empty(weights.size, np.int64)  # ...and the image row each reads
     n_nan = 0
     for y in range(y_start, y_stop):
         acc[:] = 0
-        for g in range(groups.size - 1):
-            t0, t1 = groups[g], groups[g + 1]
-            sy = source_index(y + rows[t0] - origin_y, height, border)
-            if sy < 0:
-                _add_fill(acc, weights, t0, t1, fill)
-                continue
-            row = src[sy]
-            # Output pixels [first, last) read inside the row for every tap of the group.
-            first = min(max(0, origin_x - columns[t0]), out_width)
-            last = max(min(out_width, width - (columns[t1 - 1] - origin_x)), first)
-            _fused_pass(acc, row, first * channels, last * channels, weights, offsets, t0, t1 - t0)
-            _add_edges(acc, row, width, channels, first, last, weights, columns, t0, t1,
-                       origin_x, border, fill)
+        n_live = 0
+        for t in range(weights.size):
+            sy = source_index(y + rows[t] - origin_y, height, border)
+            if sy < 0:  # a constant border row: the fill value under every pixel
+                _add_to_all(acc, weights[t] * fill)
+            else:
+                taps[n_live] = t
+                source_rows[n_live] = sy
+                n_live += 1
+        for g in range(0, n_live, FUSED_TAPS):
+            n = min(FUSED_TAPS, n_live - g)
+            low, high = columns[taps[g]], columns[taps[g]]
+            for k in range(g + 1, g + n):
+                low = min(low, columns[taps[k]])
+                high = max(high, columns[taps[k]])
+            # Output pixels [first, last) read inside the image for every tap of the group.
+            first = min(max(0, origin_x - low), out_width)
+            last = max(min(out_width, width - (high - origin_x)), first)
+            _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first * channels,
+                        last * channels)
+            _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels,
+                       first, last, origin_x, border, fill)
         n_nan += _store_row(acc, out[y], store, saturation)
     return n_nan

@@ -14,24 +14,14 @@ import numpy as np
 from . import _compiled, _dtypes
 from ._parallel import run_bands
 
-_MAX_FUSED_TAPS = 4  # taps per pass in _compiled._fused_pass
-
-
 def tap_table(kernel: np.ndarray, accumulator: np.dtype):
-    """Non-zero taps of a real 2-D kernel, sorted by row, and their fused groups.
+    """Weights, rows and columns of the non-zero taps of a real 2-D kernel, row by row.
 
-    >>> weights, rows, columns, groups = tap_table(np.array([[0., 1, 2], [3, 0, 0]]), np.dtype("f4"))
-    >>> weights, rows, columns, groups
-    (array([1., 2., 3.], dtype=float32), array([0, 0, 1]), array([1, 2, 0]), array([0, 2, 3]))
+    >>> tap_table(np.array([[0., 1, 2], [3, 0, 0]]), np.dtype("f4"))
+    (array([1., 2., 3.], dtype=float32), array([0, 0, 1]), array([1, 2, 0]))
     """
-    rows, columns = np.nonzero(kernel)  # row-major order: sorted by row, then column
-    weights = kernel[rows, columns].astype(accumulator)
-    starts = []
-    for t in range(rows.size):
-        if t == 0 or rows[t] != rows[t - 1] or t - starts[-1] == _MAX_FUSED_TAPS:
-            starts.append(t)
-    groups = np.array([*starts, rows.size], dtype=np.int64)
-    return weights, rows.astype(np.int64), columns.astype(np.int64), groups
+    rows, columns = np.nonzero(kernel)  # row-major order, so neighbouring taps share rows
+    return kernel[rows, columns].astype(accumulator), rows.astype(np.int64), columns.astype(np.int64)
 
 
 def correlate_direct(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, origin, border: int,
@@ -55,14 +45,14 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     out_height, out_width, _ = out.shape
     flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
     flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
-    weights, rows, columns, groups = tap_table(kernel, accumulator)
+    weights, rows, columns = tap_table(kernel, accumulator)
     store, saturation = _store_rule(out.dtype, accumulator, accumulate)
     fill = accumulator.type(fill)
 
     def band(y_start, y_stop):
         scratch = np.empty(out_width * channels, accumulator)
         return _compiled.correlate_rows(
-            flat_src, channels, weights, rows, columns, groups, origin[0], origin[1],
+            flat_src, channels, weights, rows, columns, origin[0], origin[1],
             border, fill, flat_out, scratch, y_start, y_stop, store, saturation)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
