@@ -137,8 +137,9 @@ def _add_apply(commands, common):
     apply.add_argument("--mode", choices=["same", "valid", "full"], default="same")
     apply.add_argument("--convolve", action="store_true", help="flip the kernel (true convolution)")
     apply.add_argument("--scale", choices=["clip", "abs", "rescale"],
-                       help="to 8 bits: default abs when the last kernel sums to 0, else clip")
-    apply.add_argument("--color", choices=["gray", "rgb", "keep"], default="keep")
+                       help="to 8 bits; default: abs when a kernel sums to 0 (an edge map), else clip")
+    apply.add_argument("--color", choices=["gray", "rgb", "keep"], default="keep",
+                       help="default: keep the file's channels")
     apply.add_argument("-o", "--out", help=f"output file, or folder (default: {DEFAULT_OUT}/)")
     apply.add_argument("--suffix", default="", help="added to each output name, e.g. _edges")
     apply.add_argument("--raw", action="store_true",
