@@ -232,3 +232,13 @@ def test_every_user_error_is_one_line_with_status_2(tmp_path, args, message):
     assert_user_error(done)
     assert message in done.stderr, done.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == before  # nothing written
+
+
+def test_warnings_are_one_line(tmp_path, rng):
+    import cv2
+
+    cv2.imwrite(str(tmp_path / "deep.png"), rng.integers(0, 65536, (20, 30, 3)).astype(np.uint16))
+    done = run("apply", "deep.png", "-k", "sharpen", "--color", "rgb", "-o", "out.png", cwd=tmp_path)
+    assert done.returncode == 0
+    assert done.stderr.startswith("imconv: warning: 'deep.png' holds 16-bit colour")
+    assert len(done.stderr.strip().splitlines()) == 1

@@ -3,6 +3,7 @@
 import os
 import struct
 import time
+import warnings
 import zlib
 
 import numpy as np
@@ -225,3 +226,16 @@ def test_writes_keep_the_permissions_of_the_file_they_replace(tmp_path, rgb):
     os.chmod(target, 0o640)
     imconv.write_image(target, rgb[::-1])
     assert target.stat().st_mode & 0o777 == 0o640
+
+
+def test_sixteen_bit_colour_is_not_narrowed_quietly(tmp_path, rng):
+    rgb16 = rng.integers(0, 65536, (6, 7, 3)).astype(np.uint16)
+    cv2.imwrite(str(tmp_path / "deep.png"), rgb16[:, :, ::-1])  # OpenCV writes BGR
+    with pytest.warns(imconv.ImageFileWarning, match="holds 16-bit colour, which Pillow decodes as 8-bit"):
+        narrowed = imconv.read_image(tmp_path / "deep.png", color="rgb")
+    assert narrowed.dtype == np.uint8
+    assert np.abs(narrowed.astype(int) - rgb16 / 257).max() <= 1
+    imconv.write_image(tmp_path / "grey16.png", rgb16[:, :, 0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        assert imconv.read_image(tmp_path / "grey16.png").dtype == np.uint16

@@ -16,8 +16,8 @@ from . import kernels, reference
 from ._borders import BORDERS
 from ._correlation import convolve, correlate
 from ._display import to_uint8
-from ._image_files import (DEFAULT_MAX_PIXELS, SAMPLE_PATH, ImageFileError, read_image,
-                           write_image)
+from ._image_files import (DEFAULT_MAX_PIXELS, SAMPLE_PATH, ImageFileError, ImageFileWarning,
+                           read_image, write_image)
 from ._matching import Match, MatchScores, find_matches, match_template
 
 __version__ = "0.1.0"
@@ -26,6 +26,7 @@ __all__ = [
     "BORDERS",
     "DEFAULT_MAX_PIXELS",
     "ImageFileError",
+    "ImageFileWarning",
     "Match",
     "MatchScores",
     "SAMPLE_PATH",

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -58,6 +59,7 @@ def main(argv=None) -> int:
     """Run the command line; returns the exit status (0 fine, 2 any error)."""
     parser = build_parser()
     say = Reporter(1)
+    warnings.showwarning = lambda message, *_: print(f"imconv: warning: {message}", file=sys.stderr)
     try:
         args = parser.parse_args(argv)
         say.level = 0 if args.quiet else 2 if args.verbose else 1

@@ -15,6 +15,7 @@ import os
 import struct
 import tempfile
 import threading
+import warnings
 import zlib
 from pathlib import Path
 
@@ -59,6 +60,10 @@ class ImageFileError(ValueError):
     """An image file imconv cannot read or write: damaged, truncated, too large or not an image."""
 
 
+class ImageFileWarning(UserWarning):
+    """An image file read with less than it holds (16-bit colour decoded as 8-bit)."""
+
+
 def read_image(path, color: str = "gray", *, max_pixels: int = DEFAULT_MAX_PIXELS) -> np.ndarray:
     """Read a PNG, JPEG, TIFF or BMP file into an array in RGB order (never BGR).
 
@@ -72,7 +77,8 @@ def read_image(path, color: str = "gray", *, max_pixels: int = DEFAULT_MAX_PIXEL
         Largest width x height accepted, checked from the header before decoding.
 
     The dtype is the file's: uint8, uint16 for 16-bit grey, bool for 1-bit, int32
-    or float32 for 32-bit TIFF. Of a multi-page TIFF, the first page.
+    or float32 for 32-bit TIFF. Of a multi-page TIFF, the first page. Pillow
+    decodes 16-bit colour as 8-bit; imconv then warns (`ImageFileWarning`).
 
     >>> import imconv
     >>> imconv.read_image(imconv.SAMPLE_PATH).shape
@@ -86,6 +92,7 @@ def read_image(path, color: str = "gray", *, max_pixels: int = DEFAULT_MAX_PIXEL
         raise ValueError(f"max_pixels={max_pixels!r} must be a positive integer")
     path = _existing_file(path)
     with open(path, "rb") as file, _open_checked(file, path, max_pixels) as image:
+        _warn_if_narrowed(image, path)
         try:
             image.load()
             array = _as_array(image)
@@ -125,6 +132,15 @@ def _open_checked(file, path: Path, max_pixels: int):
                 f"{str(path)!r} claims {width} x {height} = {width * height} pixels, more than "
                 f"max_pixels={max_pixels}; pass a larger max_pixels if the file is trusted")
         yield image
+
+
+def _warn_if_narrowed(image: Image.Image, path: Path) -> None:
+    """Pillow decodes 16-bit colour PNG and TIFF as 8-bit: say so rather than lose it quietly."""
+    raw_mode = str(image.tile[0].args) if image.tile else ""
+    if image.mode in ("RGB", "RGBA") and ";16" in raw_mode:
+        warnings.warn(
+            f"{str(path)!r} holds 16-bit colour, which Pillow decodes as 8-bit (values / 257)",
+            ImageFileWarning, stacklevel=4)
 
 
 def _as_array(image: Image.Image) -> np.ndarray:
