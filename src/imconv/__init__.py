@@ -14,7 +14,7 @@ dtype('uint8')
 
 from . import kernels, reference
 from ._borders import BORDERS
-from ._correlation import convolve, correlate
+from ._correlation import convolve, correlate, explain
 from ._display import to_uint8
 from ._image_files import (DEFAULT_MAX_PIXELS, SAMPLE_PATH, ImageFileError, ImageFileWarning,
                            read_image, write_image)
@@ -32,6 +32,7 @@ __all__ = [
     "SAMPLE_PATH",
     "convolve",
     "correlate",
+    "explain",
     "find_matches",
     "kernels",
     "match_template",

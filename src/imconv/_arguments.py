@@ -17,6 +17,7 @@ from . import _dtypes
 from ._borders import Border, resolve_border
 
 MODES = ("same", "valid", "full")
+METHODS = ("auto", "direct", "separable")
 
 
 @dataclass(frozen=True)
@@ -36,14 +37,18 @@ class Request:
     result_dtype: np.dtype
     accumulator: np.dtype
     image_was_2d: bool
+    method: str = "auto"
 
     @property
     def channels(self) -> int:
         return self.image.shape[2]
 
 
-def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution) -> Request:
+def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution,
+            method="auto") -> Request:
     """Check every argument and return the `Request` they describe."""
+    if method not in METHODS:
+        raise ValueError(f"method={method!r} is not known; use one of {', '.join(map(repr, METHODS))}")
     image, image_was_2d = _as_image(image)
     kernel, kernel_dtype = _as_kernel(kernel, image)
     border = resolve_border(border)
@@ -59,7 +64,7 @@ def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution) ->
     return Request(image=image, kernel=kernel, origin=origin, out_shape=out_shape,
                    border=border, fill=fill, result_dtype=result,
                    accumulator=_dtypes.accumulator_dtype(default, result),
-                   image_was_2d=image_was_2d)
+                   image_was_2d=image_was_2d, method=method)
 
 
 def _as_array(value, what: str) -> np.ndarray:

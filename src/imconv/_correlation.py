@@ -8,10 +8,13 @@ import numpy as np
 
 from ._arguments import Request, prepare
 from ._direct import correlate_direct
+from ._planner import Plan
+from ._planner import plan as make_plan
+from ._separable import correlate_separable, separable_factors
 
 
 def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
-              dtype=None):
+              dtype=None, method="auto"):
     """Cross-correlate `image` with `kernel`: slide the kernel as it is, unflipped.
 
     ``out[y, x] = sum over (i, j) of kernel[i, j] * image[y + i - r, x + j - c]``
@@ -55,6 +58,12 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
         Result type. Default float32; float64 when the image or the kernel is a
         float64 array; complex when either is complex. Integer types round half to
         even and saturate, so ``dtype=np.uint8`` never wraps around.
+    method : {"auto", "direct", "separable"}, default "auto"
+        How to compute; every method gives the same result within the accuracy
+        contract and keeps the NaN rule. ``direct``: every non-zero tap.
+        ``separable``: a rank-1 kernel as a row pass then a column pass.
+        ``auto``: the cheapest by a cost model measured on this machine (see
+        `imconv.explain`).
 
     Returns
     -------
@@ -79,11 +88,12 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
     array([[255, 255],
            [255, 255]], dtype=uint8)
     """
-    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, convolution=False)
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method,
+                                  convolution=False)
 
 
 def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
-             dtype=None):
+             dtype=None, method="auto"):
     """Convolve `image` with `kernel`: true convolution, the kernel flipped in both axes.
 
     ``convolve(image, k, anchor=(r, c))`` equals
@@ -106,26 +116,46 @@ def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor
     >>> imconv.convolve(image, [[1, 2, 3]], mode="full").shape
     (3, 7)
     """
-    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, convolution=True)
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method,
+                                  convolution=True)
 
 
-def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, *, convolution):
+def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, *, convolution):
     """Check the arguments (convolution becomes correlation there), then compute."""
     return compute(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
-                           dtype=dtype, convolution=convolution))
+                           dtype=dtype, convolution=convolution, method=method))
+
+
+def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None, dtype=None,
+            method="auto", convolution=False, echo=print) -> Plan:
+    """Print and return how `correlate` (or `convolve`) would compute this, and what each way costs.
+
+    >>> plan = explain(np.zeros((512, 512), np.float32), "small_blur", echo=None)
+    >>> plan.method, sorted(plan.predicted_ms)
+    ('separable', ['direct', 'separable'])
+    """
+    plan = make_plan(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
+                             dtype=dtype, convolution=convolution, method=method))
+    if echo is not None:
+        echo(str(plan))
+    return plan
 
 
 def compute(request: Request) -> np.ndarray:
     """Run a checked request: one real correlation pass per real/imaginary part."""
+    method = make_plan(request).method
     out = np.empty((*request.out_shape, request.channels), request.result_dtype)
     targets = {"real": out.real, "imag": out.imag} if out.dtype.kind == "c" else {"real": out}
     written = set()
     n_nan = 0
     for src, fill, kernel, part, sign in _real_passes(request):
-        n_nan += correlate_direct(
-            src, sign * kernel, targets[part], origin=request.origin,
-            border=request.border.code, fill=fill, accumulator=request.accumulator,
-            accumulate=part in written)
+        options = dict(origin=request.origin, border=request.border.code, fill=fill,
+                       accumulator=request.accumulator, accumulate=part in written)
+        factors = separable_factors(sign * kernel) if method == "separable" else None
+        if factors is not None:
+            n_nan += correlate_separable(src, factors, targets[part], **options)
+        else:  # direct, or a part with no weights at all
+            n_nan += correlate_direct(src, sign * kernel, targets[part], **options)
         written.add(part)
     if "imag" in targets and "imag" not in written:  # real inputs, complex dtype asked for
         out.imag = 0

@@ -1,0 +1,64 @@
+"""Measure the direct engine on this machine and store the planner's cost model.
+
+Usage::
+
+    python benchmarks/calibrate_planner.py [--size 2048]
+
+Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
+non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
+least squares, and writes the coefficients to src/imconv/data/cost_model.json,
+which `imconv.explain` and method="auto" read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+from pathlib import Path
+
+import numpy as np
+
+from imconv._direct import correlate_direct
+from imconv._borders import REFLECT101
+
+OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
+TAPS = (1, 2, 4, 9, 16, 25, 36, 49)
+
+
+def nanoseconds_per_pixel(src, taps: int, accumulator, rng) -> float:
+    side = int(round(taps ** 0.5))
+    kernel = rng.normal(size=(1, taps)) if side * side != taps else rng.normal(size=(side, side))
+    out = np.empty(src.shape, accumulator)
+    run = lambda: correlate_direct(src, kernel, out, origin=(kernel.shape[0] // 2, kernel.shape[1] // 2),
+                                   border=REFLECT101, fill=0.0, accumulator=np.dtype(accumulator),
+                                   accumulate=False)
+    run()
+    times = []
+    for _ in range(7):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    return statistics.median(times) * 1e9 / src[..., 0].size
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--size", type=int, default=2048)
+    args = parser.parse_args()
+    rng = np.random.default_rng(0)
+    model = {}
+    for dtype in ("uint8", "uint16", "float32", "float64"):
+        src = (rng.random((args.size, args.size, 1)) * 255).astype(dtype)
+        accumulator = np.float64 if dtype == "float64" else np.float32
+        cost = [nanoseconds_per_pixel(src, taps, accumulator, rng) for taps in TAPS]
+        per_tap, per_pixel = np.polyfit(TAPS, cost, 1)
+        model[dtype] = {"per_pixel_ns": round(float(per_pixel), 4), "per_tap_ns": round(float(per_tap), 4)}
+        print(dtype, model[dtype], "measured:", [round(c, 3) for c in cost])
+    OUT.write_text(json.dumps({"direct": model, "measured_on": f"{args.size} x {args.size}"}, indent=2) + "\n")
+    print(f"wrote {OUT}")
+
+
+if __name__ == "__main__":
+    main()

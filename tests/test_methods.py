@@ -1,0 +1,114 @@
+"""Every method gives the reference's result within the accuracy contract, and keeps the NaN rule."""
+
+import tracemalloc
+
+import numpy as np
+import pytest
+from hypothesis import assume, given
+from hypothesis import strategies as st
+from hypothesis.extra import numpy as hnp
+
+import imconv
+from imconv import reference
+from imconv._separable import separable_factors
+from oracles import BORDERS, MODES, assert_close, images, scale
+
+
+@st.composite
+def rank_one_kernels(draw, max_side=9):
+    """outer(column, row) with some exact zeros, sometimes times a complex number."""
+    column = draw(hnp.arrays(np.float64, draw(st.integers(1, max_side)),
+                             elements=st.sampled_from([0.0, 1.0, -2.0, 0.5, 3.25, -0.75])))
+    row = draw(hnp.arrays(np.float64, draw(st.integers(1, max_side)),
+                          elements=st.sampled_from([0.0, 1.0, 2.0, -1.5, 0.125])))
+    assume(column.any() and row.any())
+    kernel = np.outer(column, row)
+    if draw(st.booleans()):
+        kernel = kernel * complex(draw(st.sampled_from([1.0, -2.0, 0.5])), draw(st.sampled_from([0.0, 1.0, -3.0])))
+    return kernel
+
+
+@given(image=images(channels=(None, 3)), kernel=rank_one_kernels(), border=st.sampled_from(BORDERS),
+       mode=st.sampled_from(MODES), function=st.sampled_from(["correlate", "convolve"]),
+       fill=st.floats(-5, 5))
+def test_separable_equals_the_reference(image, kernel, border, mode, function, fill):
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    options = dict(border=border, mode=mode, fill=fill)
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="separable", **options)
+    assert actual.dtype == expected.dtype
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
+@given(image=images(dtype=np.float32), kernel=rank_one_kernels(), border=st.sampled_from(BORDERS))
+def test_separable_float32_is_within_the_contract(image, kernel, border):
+    kernel = kernel.real
+    expected = reference.correlate(image.astype(np.float64), kernel, border=border)
+    actual = imconv.correlate(image, kernel.astype(np.float32), border=border, method="separable")
+    assert_close(actual, expected, 1e-5 * scale(image, kernel))
+
+
+@given(image=images(dtype=np.uint8), kernel=rank_one_kernels(), border=st.sampled_from(BORDERS))
+def test_separable_uint8_output_equals_direct_except_at_half_ties(image, kernel, border):
+    kernel = kernel.real
+    direct = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="direct")
+    separable = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="separable")
+    assert np.abs(direct.astype(int) - separable).max(initial=0) <= 1
+    exact = reference.correlate(image, kernel, border=border, dtype=np.float64)
+    tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel)
+    np.testing.assert_array_equal(direct[~tie], separable[~tie])
+
+
+@given(data=st.data(), kernel=rank_one_kernels(max_side=6), border=st.sampled_from(BORDERS))
+def test_separable_keeps_the_nan_rule(data, kernel, border):
+    shape = (data.draw(st.integers(1, 10)), data.draw(st.integers(1, 10)))
+    image = data.draw(hnp.arrays(np.float64, shape, elements=st.sampled_from(
+        [0.0, 2.0, -1.0, np.nan, np.inf, -np.inf])))
+    direct = imconv.correlate(image, kernel, border=border, method="direct", fill=np.inf)
+    separable = imconv.correlate(image, kernel, border=border, method="separable", fill=np.inf)
+    np.testing.assert_array_equal(np.isfinite(separable), np.isfinite(direct))
+
+
+def test_factors_keep_zero_weights_exactly_zero():
+    column, row = separable_factors(imconv.kernels.get("sobel_y"))
+    assert np.array_equal(np.outer(column, row) != 0, imconv.kernels.get("sobel_y") != 0)
+    assert separable_factors(imconv.kernels.get("sharpen")) is None
+    assert separable_factors(imconv.kernels.get("scharr_complex")) is None
+    assert separable_factors(np.zeros((3, 3))) is None
+    assert separable_factors(np.outer([1, 2], [3, 4]) + np.eye(2) * 1e-9) is None
+
+
+@pytest.mark.parametrize("kernel, message", [
+    ("sharpen", "method='separable' does not apply: the kernel is not separable"),
+    (np.ones((3, 3, 3)), "does not apply"),
+])
+def test_separable_refuses_kernels_it_cannot_do(kernel, message):
+    with pytest.raises(ValueError, match=message):
+        imconv.correlate(np.ones((5, 5, 3)), kernel, method="separable")
+
+
+def test_unknown_methods_are_refused():
+    with pytest.raises(ValueError, match="method='fast' is not known; use one of 'auto', 'direct', 'separable'"):
+        imconv.correlate(np.ones((5, 5)), "sharpen", method="fast")
+
+
+def test_auto_chooses_by_the_measured_cost(capsys):
+    big = np.zeros((2048, 2048), np.float32)
+    assert imconv.explain(big, "large_blur").method == "separable"
+    assert "<- chosen" in capsys.readouterr().out
+    assert imconv.explain(big, "sobel_x", echo=None).method == "direct"
+    assert imconv.explain(big, "sharpen", echo=None).predicted_ms.keys() == {"direct"}
+    forced = imconv.explain(big, "large_blur", method="direct", echo=None)
+    assert forced.method == "direct" and forced.predicted_ms["direct"] > forced.predicted_ms["separable"]
+
+
+def test_separable_allocates_one_buffer_beyond_the_output():
+    image = np.ones((1024, 1024), np.float32)
+    imconv.correlate(image[:16, :16], "large_blur", method="separable")  # compile first
+    tracemalloc.start()
+    try:
+        result = imconv.correlate(image, "large_blur", method="separable")
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - result.nbytes <= 1024 * 1024 * 4 + 64 * 1024
