@@ -2,12 +2,13 @@
 
 Usage::
 
-    python benchmarks/calibrate_planner.py [--size 2048]
+    python benchmarks/calibrate_planner.py [--size 4096]
 
 Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
-least squares, and writes the coefficients to src/imconv/data/cost_model.json,
-which `imconv.explain` and method="auto" read.
+least squares; then times the separable method on rank-1 kernels and keeps
+what it costs beyond its two passes (its float buffer) as ``buffer_ns``. Writes
+src/imconv/data/cost_model.json, which `imconv.explain` and method="auto" read.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ from pathlib import Path
 
 import numpy as np
 
-from imconv._direct import correlate_direct
 from imconv._borders import REFLECT101
+from imconv._direct import correlate_direct
+from imconv._separable import correlate_separable
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
 TAPS = (1, 2, 4, 9, 16, 25, 36, 49)
@@ -34,18 +36,37 @@ def nanoseconds_per_pixel(src, taps: int, accumulator, rng) -> float:
     run = lambda: correlate_direct(src, kernel, out, origin=(kernel.shape[0] // 2, kernel.shape[1] // 2),
                                    border=REFLECT101, fill=0.0, accumulator=np.dtype(accumulator),
                                    accumulate=False)
+    return median_seconds(run) * 1e9 / src[..., 0].size
+
+
+def median_seconds(run) -> float:
     run()
     times = []
     for _ in range(7):
         start = time.perf_counter()
         run()
         times.append(time.perf_counter() - start)
-    return statistics.median(times) * 1e9 / src[..., 0].size
+    return statistics.median(times)
+
+
+def separable_buffer_ns(src, accumulator, model, size: int) -> float:
+    """Separable time beyond its two passes as the direct model prices them, per pixel."""
+    source, buffer = model[src.dtype.name], model[np.dtype(accumulator).name]
+    extra = []
+    for n in (3, 5, 7, 9):
+        factors = (np.ones(n), np.ones(n))
+        out = np.empty(src.shape, accumulator)
+        run = lambda: correlate_separable(src, factors, out, origin=(n // 2, n // 2), border=REFLECT101,
+                                          fill=0.0, accumulator=np.dtype(accumulator), accumulate=False)
+        passes = (source["per_pixel_ns"] + source["per_tap_ns"] * n
+                  + buffer["per_pixel_ns"] + buffer["per_tap_ns"] * n)
+        extra.append(median_seconds(run) * 1e9 / (size * size) - passes)
+    return max(0.0, statistics.median(extra))
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--size", type=int, default=2048)
+    parser.add_argument("--size", type=int, default=4096)
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     model = {}
@@ -56,6 +77,11 @@ def main() -> None:
         per_tap, per_pixel = np.polyfit(TAPS, cost, 1)
         model[dtype] = {"per_pixel_ns": round(float(per_pixel), 4), "per_tap_ns": round(float(per_tap), 4)}
         print(dtype, model[dtype], "measured:", [round(c, 3) for c in cost])
+    for dtype in model:
+        src = (rng.random((args.size, args.size, 1)) * 255).astype(dtype)
+        accumulator = np.float64 if dtype == "float64" else np.float32
+        model[dtype]["buffer_ns"] = round(separable_buffer_ns(src, accumulator, model, args.size), 4)
+        print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "ns per pixel")
     OUT.write_text(json.dumps({"direct": model, "measured_on": f"{args.size} x {args.size}"}, indent=2) + "\n")
     print(f"wrote {OUT}")
 

@@ -3,7 +3,8 @@
 The model (data/cost_model.json, written by benchmarks/calibrate_planner.py)
 prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type. A separable plan is a row pass over the input plus a column
-pass over a float buffer. Every method is exact within the accuracy contract and
+pass over a float buffer, plus ``buffer_ns`` for that buffer (allocating and
+first touching it is not free). Every method is exact within the accuracy contract and
 keeps the NaN rule, so the cheaper one wins.
 """
 
@@ -49,7 +50,7 @@ def plan(request: Request) -> Plan:
         buffer = _model_key(request.accumulator)
         costs["separable"] = image_parts * sum(
             _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
-            for column, row in factors)
+            + _MODEL[source]["buffer_ns"] for column, row in factors)
     predicted = {method: ns * pixels / 1e6 for method, ns in costs.items()}
     method = request.method if request.method != "auto" else min(predicted, key=predicted.get)
     if method not in predicted:
