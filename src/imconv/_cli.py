@@ -17,6 +17,7 @@ import numpy as np
 from . import __version__, kernels
 from ._batch import DEFAULT_OUT, Recipe, UsageError, expand_inputs, plan_outputs, run_batch
 from ._borders import resolve_border
+from ._correlation import explain
 from ._demo import run_bank
 from ._image_files import SAMPLE_PATH, read_image, write_image
 from ._kernel_spec import parse_kernel
@@ -198,6 +199,12 @@ def _kernels(args, say) -> int:
     say(np.array2string(weights, precision=6, suppress_small=True, max_line_width=120))
     say(f"size {weights.shape[0]} x {weights.shape[1]}, sum {weights.sum():.6g}, "
         f"{'separable (rank 1)' if _rank(weights) == 1 else f'rank {_rank(weights)}, not separable'}")
+    typical = np.broadcast_to(np.float32(0), (4096, 4096))  # planning reads no pixels
+    single = weights.astype(np.complex64 if weights.dtype.kind == "c" else np.float32)
+    plan = explain(typical, single, echo=None)  # float32 throughout, as a name would run
+    others = ", ".join(f"{m} {ms:.1f} ms" for m, ms in plan.predicted_ms.items() if m != plan.method)
+    say(f"plan for a 4096 x 4096 float32 image: {plan.method} (predicted "
+        f"{plan.predicted_ms[plan.method]:.1f} ms{'; ' + others if others else ''})")
     return 0
 
 
