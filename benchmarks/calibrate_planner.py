@@ -7,7 +7,8 @@ Usage::
 Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
 least squares; then times the separable method on rank-1 kernels and keeps
-what it costs beyond its two passes (its float buffer) as ``buffer_ns``. Writes
+what it costs beyond its two passes (its float buffer) as ``buffer_ns``, and
+the box method's cost per pixel as ``box_ns``. Writes
 src/imconv/data/cost_model.json, which `imconv.explain` and method="auto" read.
 """
 
@@ -23,6 +24,7 @@ import numpy as np
 
 from imconv._borders import REFLECT101
 from imconv._direct import correlate_direct
+from imconv._box import correlate_box
 from imconv._separable import correlate_separable
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
@@ -64,6 +66,18 @@ def separable_buffer_ns(src, accumulator, model, size: int) -> float:
     return max(0.0, statistics.median(extra))
 
 
+def box_ns(src, accumulator, size: int) -> float:
+    """The box method's nanoseconds per pixel (it hardly depends on the kernel size)."""
+    out = np.empty(src.shape, accumulator)
+    costs = []
+    for n in (3, 7, 21):
+        run = lambda: correlate_box(src, 1.0 / (n * n), (n, n), out, origin=(n // 2, n // 2),
+                                    border=REFLECT101, fill=0.0, accumulator=np.dtype(accumulator),
+                                    accumulate=False)
+        costs.append(median_seconds(run) * 1e9 / (size * size))
+    return statistics.median(costs)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096)
@@ -81,7 +95,9 @@ def main() -> None:
         src = (rng.random((args.size, args.size, 1)) * 255).astype(dtype)
         accumulator = np.float64 if dtype == "float64" else np.float32
         model[dtype]["buffer_ns"] = round(separable_buffer_ns(src, accumulator, model, args.size), 4)
-        print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "ns per pixel")
+        model[dtype]["box_ns"] = round(box_ns(src, accumulator, args.size), 4)
+        print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "box:", model[dtype]["box_ns"],
+              "ns per pixel")
     OUT.write_text(json.dumps({"direct": model, "measured_on": f"{args.size} x {args.size}"}, indent=2) + "\n")
     print(f"wrote {OUT}")
 

@@ -94,7 +94,9 @@ def test_unknown_methods_are_refused():
 
 def test_auto_chooses_by_the_measured_cost(capsys):
     big = np.zeros((2048, 2048), np.float32)
-    assert imconv.explain(big, "large_blur").method == "separable"
+    plan = imconv.explain(big, "large_blur")
+    assert plan.predicted_ms.keys() == {"direct", "separable", "box"}
+    assert plan.method == min(plan.predicted_ms, key=plan.predicted_ms.get) != "direct"
     assert "<- chosen" in capsys.readouterr().out
     assert imconv.explain(big, "sobel_x", echo=None).method == "direct"
     assert imconv.explain(big, "sharpen", echo=None).predicted_ms.keys() == {"direct"}
@@ -112,3 +114,63 @@ def test_separable_allocates_one_buffer_beyond_the_output():
     finally:
         tracemalloc.stop()
     assert peak - result.nbytes <= 1024 * 1024 * 4 + 64 * 1024
+
+
+# --- box: running sums -----------------------------------------------------------------
+
+@st.composite
+def box_kernels(draw):
+    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    return np.full(shape, draw(st.sampled_from([1.0, -0.5, 1 / 9, 3.0])))
+
+
+@given(image=images(channels=(None, 1, 3)), kernel=box_kernels(), border=st.sampled_from(BORDERS),
+       mode=st.sampled_from(MODES), function=st.sampled_from(["correlate", "convolve"]),
+       fill=st.floats(-5, 5), data=st.data())
+def test_box_equals_the_reference(image, kernel, border, mode, function, fill, data):
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    anchor = None
+    if mode == "same" and data.draw(st.booleans()):
+        anchor = (data.draw(st.integers(0, kernel.shape[0] - 1)), data.draw(st.integers(0, kernel.shape[1] - 1)))
+    options = dict(border=border, mode=mode, fill=fill, anchor=anchor)
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="box", **options)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
+@given(image=images(dtype=np.uint8), kernel=box_kernels(), border=st.sampled_from(BORDERS))
+def test_box_uint8_output_equals_direct_except_at_half_ties(image, kernel, border):
+    direct = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="direct")
+    box = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="box")
+    exact = reference.correlate(image, kernel, border=border, dtype=np.float64)
+    tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel)
+    np.testing.assert_array_equal(direct[~tie], box[~tie])
+
+
+@pytest.mark.parametrize("shape, kernel_shape", [((2, 16384), (1, 7)), ((16384, 2), (7, 1))])
+def test_box_running_sums_do_not_drift_over_16k_pixels(rng, shape, kernel_shape):
+    image = (rng.random(shape) * 255).astype(np.float32)
+    kernel = np.full(kernel_shape, 1 / 7, np.float32)
+    expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), border="reflect")
+    actual = imconv.correlate(image, kernel, border="reflect", method="box")
+    np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5 * scale(image, kernel))
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_box_is_never_chosen_for_non_finite_data(bad):
+    image = np.ones((2048, 2048), np.float32)
+    huge = np.full((61, 61), 1 / 61 ** 2, np.float32)
+    assert imconv.explain(image, huge, echo=None).method == "box"
+    image[5, 5] = bad
+    plan = imconv.explain(image, huge, echo=None)
+    assert "box" not in plan.predicted_ms and plan.method != "box"
+    with pytest.raises(ValueError, match="method='box' does not apply: .*no NaN or inf"):
+        imconv.correlate(image, huge, method="box")
+    with pytest.raises(ValueError, match="method='box' does not apply"):
+        imconv.correlate(np.ones((9, 9)), huge[:3, :3], method="box", border="constant", fill=bad)
+    assert np.isnan(imconv.correlate(image, huge)[5, 5]) or bad == np.inf
+
+
+def test_box_refuses_kernels_that_are_not_constant():
+    with pytest.raises(ValueError, match="method='box' does not apply: it needs a real kernel whose weights are all equal"):
+        imconv.correlate(np.ones((9, 9)), "sobel_x", method="box")

@@ -186,3 +186,135 @@ def correlate_rows(src, channels, weights, rows, columns, origin_y, origin_x, bo
                        first, last, origin_x, border, fill)
         n_nan += _store_row(acc, out[y], store, saturation)
     return n_nan
+
+
+# --- running sums for box kernels ------------------------------------------------------
+# Sums run in float64 whatever the image: adding and subtracting along a 16k row
+# then drifts by ~1e-12 of the window sum, far inside the accuracy contract.
+# A NaN or inf would stay in a running sum for good, so callers use these only on
+# finite data (all_finite).
+
+@numba.njit(**_JIT)
+def all_finite(values):
+    """True when no element of the 2-D array `values` is NaN or inf."""
+    for y in range(values.shape[0]):
+        row = values[y]
+        for x in range(row.size):
+            if not np.isfinite(row[x]):
+                return False
+    return True
+
+
+@numba.njit(inline="always", **_JIT)
+def _read(row, p, width, channels, c, border, fill):
+    sx = source_index(p, width, border)
+    return fill if sx < 0 else float(row[sx * channels + c])
+
+
+@numba.njit(inline="always", **_JIT)
+def _box_row_edges(row, target, channels, c, width, size_x, origin_x, border, fill, x_start, x_stop,
+                   total):
+    """Continue the running sum of one row through the border for x_start..x_stop."""
+    for x in range(x_start, x_stop):
+        total += (_read(row, x - 1 - origin_x + size_x, width, channels, c, border, fill)
+                  - _read(row, x - 1 - origin_x, width, channels, c, border, fill))
+        target[x * channels + c] = total
+    return total
+
+
+@numba.njit(**_JIT)
+def box_rows(src, channels, size_x, origin_x, border, fill, out, y_start, y_stop):
+    """``out[y, x] = sum_{j < size_x} ext(y, x + j - origin_x)`` for rows y_start..y_stop.
+
+    src: (H, W * channels); out: (H, Wout * channels), channels interleaved. Each
+    channel of a row is one running sum. Where the pixels entering and leaving
+    the window both lie inside the row, four rows advance together: four
+    independent chains of additions keep the CPU busy where one would wait on
+    the latency of each add.
+    """
+    width = src.shape[1] // channels
+    out_width = out.shape[1] // channels
+    first = min(max(1, origin_x + 1), out_width)
+    last = max(min(out_width, width + origin_x - size_x + 1), first)
+    entering = (size_x - 1 - origin_x) * channels
+    leaving = (-1 - origin_x) * channels
+    totals = np.zeros(4)
+    for y0 in range(y_start, y_stop, 4):
+        n = min(4, y_stop - y0)
+        for c in range(channels):
+            for r in range(n):
+                row, target = src[y0 + r], out[y0 + r]
+                total = 0.0
+                for j in range(size_x):
+                    total += _read(row, j - origin_x, width, channels, c, border, fill)
+                target[c] = total
+                totals[r] = _box_row_edges(row, target, channels, c, width, size_x, origin_x,
+                                           border, fill, 1, first, total)
+            if n == 4:
+                r0, r1, r2, r3 = src[y0], src[y0 + 1], src[y0 + 2], src[y0 + 3]
+                o0, o1, o2, o3 = out[y0], out[y0 + 1], out[y0 + 2], out[y0 + 3]
+                t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
+                for x in range(first, last):
+                    e = x * channels + c
+                    t0 += float(r0[e + entering]) - float(r0[e + leaving])
+                    t1 += float(r1[e + entering]) - float(r1[e + leaving])
+                    t2 += float(r2[e + entering]) - float(r2[e + leaving])
+                    t3 += float(r3[e + entering]) - float(r3[e + leaving])
+                    o0[e] = t0
+                    o1[e] = t1
+                    o2[e] = t2
+                    o3[e] = t3
+                totals[0], totals[1], totals[2], totals[3] = t0, t1, t2, t3
+            else:
+                for r in range(n):
+                    row, target, total = src[y0 + r], out[y0 + r], totals[r]
+                    for x in range(first, last):
+                        e = x * channels + c
+                        total += float(row[e + entering]) - float(row[e + leaving])
+                        target[e] = total
+                    totals[r] = total
+            for r in range(n):
+                _box_row_edges(src[y0 + r], out[y0 + r], channels, c, width, size_x, origin_x,
+                               border, fill, last, out_width, totals[r])
+
+
+@numba.njit(inline="always", **_JIT)
+def _add_row(sums, rows, p, height, border, fill_sum, sign):
+    sy = source_index(p, height, border)
+    if sy < 0:
+        for i in range(sums.size):
+            sums[i] += sign * fill_sum
+    else:
+        source = rows[sy]
+        for i in range(sums.size):
+            sums[i] += sign * source[i]
+
+
+@numba.njit(**_JIT)
+def box_columns(rows, size_y, origin_y, border, fill_sum, weight, out, sums, scaled, y_start,
+                y_stop, store, saturation):
+    """``out[y] = weight * sum_{i < size_y} rows[y + i - origin_y]`` for y_start..y_stop.
+
+    rows: the `box_rows` result; outside rows of a constant border hold `fill_sum`.
+    sums, scaled: float64 scratch rows. Returns the NaN count of `_store_row`.
+    """
+    height = rows.shape[0]
+    sums[:] = 0.0
+    for i in range(size_y):
+        _add_row(sums, rows, y_start + i - origin_y, height, border, fill_sum, 1.0)
+    n_nan = 0
+    for y in range(y_start, y_stop):
+        entering, leaving = y - 1 - origin_y + size_y, y - 1 - origin_y
+        if y > y_start and 0 <= leaving and entering < height:  # both rows inside: one fused loop
+            add, remove = rows[entering], rows[leaving]
+            for i in range(sums.size):
+                sums[i] += float(add[i]) - float(remove[i])
+                scaled[i] = weight * sums[i]
+        else:
+            if y > y_start:
+                _add_row(sums, rows, entering, height, border, fill_sum, 1.0)
+                _add_row(sums, rows, leaving, height, border, fill_sum, -1.0)
+            for i in range(sums.size):
+                scaled[i] = weight * sums[i]
+        n_nan += _store_row(scaled, out[y], store, saturation)
+    return n_nan

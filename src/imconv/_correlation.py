@@ -7,6 +7,7 @@ import itertools
 import numpy as np
 
 from ._arguments import Request, prepare
+from ._box import box_weight, correlate_box
 from ._direct import correlate_direct
 from ._planner import Plan
 from ._planner import plan as make_plan
@@ -58,10 +59,11 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
         Result type. Default float32; float64 when the image or the kernel is a
         float64 array; complex when either is complex. Integer types round half to
         even and saturate, so ``dtype=np.uint8`` never wraps around.
-    method : {"auto", "direct", "separable"}, default "auto"
+    method : {"auto", "direct", "separable", "box"}, default "auto"
         How to compute; every method gives the same result within the accuracy
-        contract and keeps the NaN rule. ``direct``: every non-zero tap.
-        ``separable``: a rank-1 kernel as a row pass then a column pass.
+        contract. ``direct``: every non-zero tap. ``separable``: a rank-1 kernel
+        as a row pass then a column pass. ``box``: a kernel of equal weights by
+        running sums (finite images only: it cannot keep the NaN rule).
         ``auto``: the cheapest by a cost model measured on this machine (see
         `imconv.explain`).
 
@@ -131,8 +133,8 @@ def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=
     """Print and return how `correlate` (or `convolve`) would compute this, and what each way costs.
 
     >>> plan = explain(np.zeros((512, 512), np.float32), "small_blur", echo=None)
-    >>> plan.method, sorted(plan.predicted_ms)
-    ('separable', ['direct', 'separable'])
+    >>> sorted(plan.predicted_ms), plan.method == min(plan.predicted_ms, key=plan.predicted_ms.get)
+    (['box', 'direct', 'separable'], True)
     """
     plan = make_plan(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
                              dtype=dtype, convolution=convolution, method=method))
@@ -152,7 +154,10 @@ def compute(request: Request) -> np.ndarray:
         options = dict(origin=request.origin, border=request.border.code, fill=fill,
                        accumulator=request.accumulator, accumulate=part in written)
         factors = separable_factors(sign * kernel) if method == "separable" else None
-        if factors is not None:
+        if method == "box":
+            n_nan += correlate_box(src, sign * box_weight(kernel), kernel.shape, targets[part],
+                                   **options)
+        elif factors is not None:
             n_nan += correlate_separable(src, factors, targets[part], **options)
         else:  # direct, or a part with no weights at all
             n_nan += correlate_direct(src, sign * kernel, targets[part], **options)

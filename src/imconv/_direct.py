@@ -46,7 +46,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
     flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
     weights, rows, columns = tap_table(kernel, accumulator)
-    store, saturation = _store_rule(out.dtype, accumulator, accumulate)
+    store, saturation = store_rule(out.dtype, accumulator, accumulate)
     fill = accumulator.type(fill)
 
     def band(y_start, y_stop):
@@ -58,7 +58,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
-def _store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
+def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
     """The store code of `_compiled` and its (lo, hi, min, max) saturation bounds."""
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)

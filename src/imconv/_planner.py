@@ -17,6 +17,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arguments import Request
+from ._box import box_weight, is_finite
 from ._separable import separable_factors
 _MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())["direct"]
 
@@ -51,13 +52,28 @@ def plan(request: Request) -> Plan:
         costs["separable"] = image_parts * sum(
             _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
             + _MODEL[source]["buffer_ns"] for column, row in factors)
+    if _box_applies(request):
+        costs["box"] = _MODEL[source]["box_ns"]
     predicted = {method: ns * pixels / 1e6 for method, ns in costs.items()}
     method = request.method if request.method != "auto" else min(predicted, key=predicted.get)
     if method not in predicted:
-        raise ValueError(
-            f"method={method!r} does not apply: the kernel is not separable (its rank is above 1, "
-            "or it has a weight per channel); use method='auto' or 'direct'")
+        raise ValueError(f"method={method!r} does not apply: {_WHY_NOT[method]}; use method='auto' "
+                         "or 'direct'")
     return Plan(method, predicted, _describe(request))
+
+
+_WHY_NOT = {
+    "separable": "the kernel is not separable (its rank is above 1, or it has a weight per channel)",
+    "box": "it needs a real kernel whose weights are all equal, and a real image and fill with no "
+           "NaN or inf (running sums would spread them)",
+}
+
+
+def _box_applies(request: Request) -> bool:
+    kernel, image = request.kernel, request.image
+    if box_weight(kernel) is None or image.dtype.kind == "c":
+        return False
+    return is_finite(image, request.fill)  # scanned last: it reads the whole image
 
 
 def _kernel_parts(kernel: np.ndarray) -> list[np.ndarray]:

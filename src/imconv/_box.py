@@ -1,0 +1,71 @@
+"""The box method: constant kernels by running sums, at a cost that does not grow with size.
+
+A kh x kw kernel of equal weights w is w times the sum of a window. Each row's
+window sums come from a running sum (add the pixel entering, subtract the one
+leaving), then each column's from a running sum over those rows: about four
+additions per pixel for any kernel size. Sums run in float64. Memory: one float
+buffer (output width x image height) beyond the output, like `separable`.
+
+Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it),
+so the planner never chooses this method for images or fills that are not
+finite, and asking for it then is an error.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import _compiled, _dtypes
+from ._borders import CONSTANT
+from ._direct import store_rule
+from ._parallel import run_bands
+
+
+def box_weight(kernel: np.ndarray):
+    """The common weight of a kernel whose weights are all equal and non-zero, else None.
+
+    >>> box_weight(np.full((3, 5), 1 / 15)), box_weight(np.eye(2))
+    (0.06666666666666667, None)
+    """
+    if kernel.ndim != 2 or kernel.dtype.kind == "c":
+        return None
+    weight = kernel.flat[0]
+    return float(weight) if weight != 0 and (kernel == weight).all() else None
+
+
+def is_finite(image: np.ndarray, fill: complex) -> bool:
+    """Whether running sums are safe: no NaN or inf in the image or, for what it reads, the fill."""
+    if not np.isfinite(fill):
+        return False
+    if image.dtype.kind not in "fc":
+        return True
+    planes = (image.real, image.imag) if image.dtype.kind == "c" else (image,)
+    return all(_compiled.all_finite(_flat(plane)) for plane in planes)
+
+
+def _flat(image: np.ndarray) -> np.ndarray:
+    height, width, channels = image.shape
+    return np.ascontiguousarray(_dtypes.working_image(image)).reshape(height, width * channels)
+
+
+def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray, *, origin,
+                  border: int, fill: float, accumulator: np.dtype, accumulate: bool) -> int:
+    """`_direct.correlate_direct` for a kernel of `kernel_shape` whose every weight is `weight`."""
+    (kh, kw), (oy, ox) = kernel_shape, origin
+    height, _, channels = src.shape
+    out_height, out_width, _ = out.shape
+    flat_src = _flat(src)
+    rows = np.empty((height, out_width * channels), accumulator)
+    run_bands(lambda y0, y1: _compiled.box_rows(flat_src, channels, kw, ox, border, float(fill), rows, y0, y1),
+              height, out_width * channels * 4)
+    flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
+    store, saturation = store_rule(out.dtype, accumulator, accumulate)
+    fill_sum = float(fill) * kw if border == CONSTANT else 0.0
+
+    def band(y0, y1):
+        sums = np.empty(out_width * channels)
+        scaled = np.empty(out_width * channels)
+        return _compiled.box_columns(rows, kh, oy, border, fill_sum, weight, flat_out, sums, scaled,
+                                     y0, y1, store, saturation)
+
+    return sum(run_bands(band, out_height, out_width * channels * 4))
