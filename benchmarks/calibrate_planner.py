@@ -8,7 +8,7 @@ Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
 least squares; then times the separable method on rank-1 kernels and keeps
 what it costs beyond its two passes (its float buffer) as ``buffer_ns``, and
-the box method's cost per pixel as ``box_ns``. Writes
+the box method's cost per pixel as ``box_ns`` and the NaN scan's as ``scan_ns``. Writes
 src/imconv/data/cost_model.json, which `imconv.explain` and method="auto" read.
 """
 
@@ -25,6 +25,7 @@ import numpy as np
 from imconv._borders import REFLECT101
 from imconv._direct import correlate_direct
 from imconv._box import correlate_box
+from imconv._compiled import all_finite
 from imconv._separable import correlate_separable
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
@@ -96,6 +97,8 @@ def main() -> None:
         accumulator = np.float64 if dtype == "float64" else np.float32
         model[dtype]["buffer_ns"] = round(separable_buffer_ns(src, accumulator, model, args.size), 4)
         model[dtype]["box_ns"] = round(box_ns(src, accumulator, args.size), 4)
+        flat = src.reshape(args.size, args.size)
+        model[dtype]["scan_ns"] = round(median_seconds(lambda: all_finite(flat)) * 1e9 / flat.size, 4)
         print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "box:", model[dtype]["box_ns"],
               "ns per pixel")
     OUT.write_text(json.dumps({"direct": model, "measured_on": f"{args.size} x {args.size}"}, indent=2) + "\n")

@@ -318,3 +318,70 @@ def box_columns(rows, size_y, origin_y, border, fill_sum, weight, out, sums, sca
                 scaled[i] = weight * sums[i]
         n_nan += _store_row(scaled, out[y], store, saturation)
     return n_nan
+
+
+# --- separable: a row pass into a ring of rows, a column pass out of it ---------------
+
+@numba.njit(inline="always", **_JIT)
+def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, sources, origin_x,
+              border, fill):
+    """target = the 1-row kernel (weights at columns) across image row sy, border in x."""
+    width = src.shape[1] // channels
+    out_width = target.size // channels
+    target[:] = 0
+    sources[:] = sy
+    for g in range(0, weights.size, FUSED_TAPS):
+        n = min(FUSED_TAPS, weights.size - g)
+        first = min(max(0, origin_x - columns[g]), out_width)
+        last = max(min(out_width, width - (columns[g + n - 1] - origin_x)), first)
+        _fused_pass(target, src, sources, taps, weights, offsets, g, n, first * channels,
+                    last * channels)
+        _add_edges(target, src, sources, taps, weights, columns, g, n, width, channels, first,
+                   last, origin_x, border, fill)
+
+
+@numba.njit(**_JIT)
+def separable_rows(src, channels, row_weights, row_columns, column_weights, column_rows, origin_y,
+                   origin_x, border, fill, row_fill, out, ring, acc, y_start, y_stop, store,
+                   saturation):
+    """Rows y_start..y_stop of the correlation with ``outer(column, row)``.
+
+    The row pass of each position the band reads is computed once into `ring`
+    (kh rows of Wout * channels floats, small enough to stay in cache), at slot
+    ``p % kh`` of its position p before the border maps it: one output row reads
+    kh consecutive positions, so they never share a slot (the image rows they map
+    to need not be consecutive: wrap). Outside rows of a constant border hold
+    `row_fill`. Returns the NaN count of `_store_row`.
+    """
+    height = src.shape[0]
+    slots = ring.shape[0]
+    owners = np.full(slots, np.iinfo(np.int64).min, np.int64)  # the position each slot holds
+    row_offsets = (row_columns - origin_x) * channels
+    row_taps = np.arange(row_weights.size)
+    row_sources = np.empty(row_weights.size, np.int64)
+    column_taps = np.empty(column_weights.size, np.int64)
+    column_slots = np.empty(column_weights.size, np.int64)
+    no_offsets = np.zeros(column_weights.size, np.int64)
+    n_nan = 0
+    for y in range(y_start, y_stop):
+        acc[:] = 0
+        n_live = 0
+        for t in range(column_weights.size):
+            position = y + column_rows[t] - origin_y
+            sy = source_index(position, height, border)
+            if sy < 0:
+                _add_to_all(acc, column_weights[t] * row_fill)
+                continue
+            slot = position % slots
+            if owners[slot] != position:
+                _row_pass(ring[slot], src, sy, channels, row_weights, row_columns, row_offsets,
+                          row_taps, row_sources, origin_x, border, fill)
+                owners[slot] = position
+            column_taps[n_live] = t
+            column_slots[n_live] = slot
+            n_live += 1
+        for g in range(0, n_live, FUSED_TAPS):
+            _fused_pass(acc, ring, column_slots, column_taps, column_weights, no_offsets, g,
+                        min(FUSED_TAPS, n_live - g), 0, acc.size)
+        n_nan += _store_row(acc, out[y], store, saturation)
+    return n_nan

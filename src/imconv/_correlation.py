@@ -133,8 +133,8 @@ def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=
     """Print and return how `correlate` (or `convolve`) would compute this, and what each way costs.
 
     >>> plan = explain(np.zeros((512, 512), np.float32), "small_blur", echo=None)
-    >>> sorted(plan.predicted_ms), plan.method == min(plan.predicted_ms, key=plan.predicted_ms.get)
-    (['box', 'direct', 'separable'], True)
+    >>> plan.method == min(plan.predicted_ms, key=plan.predicted_ms.get), "direct" in plan.predicted_ms
+    (True, True)
     """
     plan = make_plan(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
                              dtype=dtype, convolution=convolution, method=method))

@@ -4,7 +4,9 @@ The model (data/cost_model.json, written by benchmarks/calibrate_planner.py)
 prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type. A separable plan is a row pass over the input plus a column
 pass over a float buffer, plus ``buffer_ns`` for that buffer (allocating and
-first touching it is not free). Every method is exact within the accuracy contract and
+first touching it is not free). The box method costs ``box_ns`` whatever the
+kernel size, plus ``scan_ns`` to check a float image for NaN and inf, a scan
+made only when box could win. Every method is exact within the accuracy contract and
 keeps the NaN rule, so the cheaper one wins.
 """
 
@@ -52,8 +54,10 @@ def plan(request: Request) -> Plan:
         costs["separable"] = image_parts * sum(
             _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
             + _MODEL[source]["buffer_ns"] for column, row in factors)
-    if _box_applies(request):
-        costs["box"] = _MODEL[source]["box_ns"]
+    box_ns = _MODEL[source]["box_ns"] + (_MODEL[source]["scan_ns"] if request.image.dtype.kind == "f" else 0)
+    could_win = request.method == "box" or (request.method == "auto" and box_ns < min(costs.values()))
+    if could_win and _box_applies(request):  # only then is the image scanned for NaN and inf
+        costs["box"] = box_ns
     predicted = {method: ns * pixels / 1e6 for method, ns in costs.items()}
     method = request.method if request.method != "auto" else min(predicted, key=predicted.get)
     if method not in predicted:
