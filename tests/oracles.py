@@ -1,5 +1,7 @@
 """What the other libraries call things, tolerances, and strategies shared by the tests."""
 
+import tracemalloc
+
 import numpy as np
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
@@ -91,3 +93,14 @@ def per_channel(function, image, kernel, **options):
     planes = [function(image[:, :, c], kernel if kernel.ndim == 2 else kernel[:, :, c], **options)
               for c in range(image.shape[2])]
     return np.stack(planes, axis=2)
+
+
+def bytes_beyond_result(call) -> int:
+    """Peak bytes `call()` allocates beyond the array it returns, by tracemalloc."""
+    tracemalloc.start()
+    try:
+        result = call()
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    return peak - result.nbytes
