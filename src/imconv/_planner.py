@@ -3,11 +3,12 @@
 The model (data/cost_model.json, written by benchmarks/calibrate_planner.py)
 prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type. A separable plan is a row pass over the input plus a column
-pass over a float buffer, plus ``buffer_ns`` for that buffer (allocating and
-first touching it is not free). The box method costs ``box_ns`` whatever the
-kernel size, plus ``scan_ns`` to check a float image for NaN and inf, a scan
-made only when box could win. Every method is exact within the accuracy contract and
-keeps the NaN rule, so the cheaper one wins.
+pass over its ring of rows, plus ``buffer_ns``, what separable measured beyond
+those two passes. The box method costs ``box_ns`` whatever the kernel size, plus
+``scan_ns`` to check a float image for NaN and inf, a scan made only when box
+could win. Every method is exact within the accuracy contract; box, which
+cannot keep the NaN rule, is a candidate only for finite data. So the cheapest
+candidate wins.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import numpy as np
 from ._arguments import Request
 from ._box import box_weight, is_finite
 from ._separable import separable_factors
+
 _MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())["direct"]
 
 
@@ -54,7 +56,9 @@ def plan(request: Request) -> Plan:
         costs["separable"] = image_parts * sum(
             _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
             + _MODEL[source]["buffer_ns"] for column, row in factors)
-    box_ns = _MODEL[source]["box_ns"] + (_MODEL[source]["scan_ns"] if request.image.dtype.kind == "f" else 0)
+    box_ns = _MODEL[source]["box_ns"]
+    if request.image.dtype.kind == "f":
+        box_ns += _MODEL[source]["scan_ns"]
     could_win = request.method == "box" or (request.method == "auto" and box_ns < min(costs.values()))
     if could_win and _box_applies(request):  # only then is the image scanned for NaN and inf
         costs["box"] = box_ns
