@@ -49,10 +49,11 @@ def test_demo_writes_every_result_a_contact_sheet_and_the_opencv_check(tmp_path)
     assert done.returncode == 0, done.stderr
     written = sorted(p.name for p in (tmp_path / "out").iterdir())
     assert written == sorted([f"{name}.png" for name in imconv.kernels.BANK] + ["contact_sheet.png"])
+    gray = imconv.sample_image()
     for name in imconv.kernels.BANK:
         line = next(line for line in done.stdout.splitlines() if line.startswith(name))
-        assert " direct " in line and float(line.split()[-1]) < 1e-2, line
-    gray = imconv.sample_image()
+        method = imconv.explain(gray, name, echo=None).method
+        assert line.split()[2] == method and float(line.split()[-1]) < 1e-2, line
     expected = imconv.to_uint8(imconv.correlate(gray, "sobel_x"), how="abs")  # edge maps: |value|
     np.testing.assert_array_equal(imconv.read_image(tmp_path / "out" / "sobel_x.png"), expected)
 
