@@ -1,4 +1,4 @@
-"""Compiled row kernels of the direct method: plain loops over plain arrays.
+"""Compiled kernels of every method (direct, separable, box): plain loops over plain arrays.
 
 These functions see only arrays, ints and floats; names, modes and the dtype
 policy are resolved by the callers. They release the GIL (``nogil``) so row
