@@ -245,3 +245,18 @@ def test_warnings_are_one_line(tmp_path, rng):
     assert done.returncode == 0
     assert done.stderr.startswith("imconv: warning: 'deep.png' holds 16-bit colour")
     assert len(done.stderr.strip().splitlines()) == 1
+
+
+def test_a_parallel_batch_leaves_the_thread_setting_as_it_was(tmp_path, photos, monkeypatch):
+    from imconv._cli import main
+
+    for name in ("camera", "coffee"):
+        imconv.write_image(tmp_path / f"{name}.png", photos[name])
+    monkeypatch.delenv("IMCONV_NUM_THREADS", raising=False)
+    assert main(["apply", str(tmp_path), "-k", "sharpen", "-o", str(tmp_path / "out"), "--jobs", "2",
+                 "-q"]) == 0
+    assert "IMCONV_NUM_THREADS" not in os.environ
+    monkeypatch.setenv("IMCONV_NUM_THREADS", "3")
+    assert main(["apply", str(tmp_path), "-k", "sharpen", "-o", str(tmp_path / "again"), "--jobs", "2",
+                 "-q"]) == 0
+    assert os.environ["IMCONV_NUM_THREADS"] == "3"

@@ -4,7 +4,7 @@ A kh x kw kernel of equal weights w is w times the sum of a window. Each row's
 window sums come from a running sum (add the pixel entering, subtract the one
 leaving), then each column's from a running sum over those rows: about four
 additions per pixel for any kernel size. Sums run in float64. Memory: one float
-buffer (output width x image height) beyond the output, like `separable`.
+buffer of the row sums (output width x image height) beyond the output.
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it),
 so the planner never chooses this method for images or fills that are not
@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _compiled, _dtypes
+from . import _compiled
 from ._borders import CONSTANT
-from ._direct import store_rule
+from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import run_bands
 
 
@@ -40,12 +40,7 @@ def is_finite(image: np.ndarray, fill: complex) -> bool:
     if image.dtype.kind not in "fc":
         return True
     planes = (image.real, image.imag) if image.dtype.kind == "c" else (image,)
-    return all(_compiled.all_finite(_flat(plane)) for plane in planes)
-
-
-def _flat(image: np.ndarray) -> np.ndarray:
-    height, width, channels = image.shape
-    return np.ascontiguousarray(_dtypes.working_image(image)).reshape(height, width * channels)
+    return all(_compiled.all_finite(flat_channels(plane)) for plane in planes)
 
 
 def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray, *, origin,
@@ -54,11 +49,11 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     (kh, kw), (oy, ox) = kernel_shape, origin
     height, _, channels = src.shape
     out_height, out_width, _ = out.shape
-    flat_src = _flat(src)
+    flat_src, flat_out = flat_channels(src), flat_output(out)
     rows = np.empty((height, out_width * channels), accumulator)
-    run_bands(lambda y0, y1: _compiled.box_rows(flat_src, channels, kw, ox, border, float(fill), rows, y0, y1),
+    run_bands(lambda y0, y1: _compiled.box_rows(flat_src, channels, kw, ox, border, float(fill),
+                                                rows, y0, y1),
               height, out_width * channels * 4)
-    flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
     fill_sum = float(fill) * kw if border == CONSTANT else 0.0
 

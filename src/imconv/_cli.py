@@ -7,6 +7,7 @@ image) prints one line on stderr and exits with status 2, never a traceback.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import sys
 import warnings
@@ -161,17 +162,31 @@ def _apply(args, say) -> int:
                     scale=args.scale, color=args.color, raw=args.raw)
     inputs, batch = expand_inputs(args.inputs)
     pairs = plan_outputs(inputs, batch, args.out, args.suffix, args.raw)
-    if batch and args.jobs > 1:
-        os.environ["IMCONV_NUM_THREADS"] = "1"  # images in parallel, each on one thread
     if not args.raw and recipe.scale is None and recipe.zero_sum_kernel() is not None:
         say(f"kernel {recipe.zero_sum_kernel()!r} sums to 0 (an edge map): writing |value| "
             "(--scale abs) so negative responses are not clipped to black")
-    failures = run_batch(pairs, recipe, jobs=args.jobs if batch else 1, say=say)
+    with _one_thread_per_image(batch and args.jobs > 1):
+        failures = run_batch(pairs, recipe, jobs=args.jobs if batch else 1, say=say)
     if batch:
         say(f"{len(pairs) - failures} written, {failures} failed -> {pairs[0][1].parent}/")
     elif not failures:
         say(f"wrote {pairs[0][1]}")
     return 2 if failures else 0
+
+
+@contextlib.contextmanager
+def _one_thread_per_image(enabled: bool):
+    """Images in parallel, each on one engine thread; the setting is put back afterwards."""
+    saved = os.environ.get("IMCONV_NUM_THREADS")
+    if enabled:
+        os.environ["IMCONV_NUM_THREADS"] = "1"
+    try:
+        yield
+    finally:
+        if saved is None:
+            os.environ.pop("IMCONV_NUM_THREADS", None)
+        else:
+            os.environ["IMCONV_NUM_THREADS"] = saved
 
 
 # --- kernels ------------------------------------------------------------------------

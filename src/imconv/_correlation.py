@@ -159,7 +159,7 @@ def compute(request: Request) -> np.ndarray:
                                    **options)
         elif factors is not None:
             n_nan += correlate_separable(src, factors, targets[part], **options)
-        else:  # direct, or a part with no weights at all
+        else:  # direct, or a separable request's part with no weights (nothing to factor)
             n_nan += correlate_direct(src, sign * kernel, targets[part], **options)
         written.add(part)
     if "imag" in targets and "imag" not in written:  # real inputs, complex dtype asked for

@@ -14,6 +14,19 @@ import numpy as np
 from . import _compiled, _dtypes
 from ._parallel import run_bands
 
+
+def flat_channels(src: np.ndarray) -> np.ndarray:
+    """(H, W, C) image as the (H, W * C) C-contiguous array the kernels read (a copy only if needed)."""
+    height, width, channels = src.shape
+    return np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
+
+
+def flat_output(out: np.ndarray) -> np.ndarray:
+    """(Hout, Wout, C) output as an (Hout, Wout * C) view; never a copy."""
+    out_height, out_width, channels = out.shape
+    return np.reshape(out, (out_height, out_width * channels), copy=False)
+
+
 def tap_table(kernel: np.ndarray, accumulator: np.dtype):
     """Weights, rows and columns of the non-zero taps of a real 2-D kernel, row by row.
 
@@ -41,10 +54,9 @@ def correlate_direct(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, or
 
 
 def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, accumulate):
-    height, width, channels = src.shape
+    channels = src.shape[2]
     out_height, out_width, _ = out.shape
-    flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
-    flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
+    flat_src, flat_out = flat_channels(src), flat_output(out)
     weights, rows, columns = tap_table(kernel, accumulator)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
     fill = accumulator.type(fill)

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _compiled, _dtypes
+from . import _compiled
 from ._borders import CONSTANT
-from ._direct import store_rule
+from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import run_bands
 
 
@@ -48,10 +48,9 @@ def correlate_separable(src: np.ndarray, factors, out: np.ndarray, *, origin, bo
                         fill: float, accumulator: np.dtype, accumulate: bool) -> int:
     """`_direct.correlate_direct` for a kernel given as (column, row) factors; same contract."""
     column, row = factors
-    height, width, channels = src.shape
+    channels = src.shape[2]
     out_height, out_width, _ = out.shape
-    flat_src = np.ascontiguousarray(_dtypes.working_image(src)).reshape(height, width * channels)
-    flat_out = np.reshape(out, (out_height, out_width * channels), copy=False)
+    flat_src, flat_out = flat_channels(src), flat_output(out)
     (row_columns,), (column_rows,) = np.nonzero(row), np.nonzero(column)
     row_weights = row[row_columns].astype(accumulator)
     column_weights = column[column_rows].astype(accumulator)
