@@ -8,7 +8,9 @@ Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
 least squares; then times the separable method on rank-1 kernels and keeps
 what it costs beyond its two passes (its float buffer) as ``buffer_ns``, and
-the box method's cost per pixel as ``box_ns`` and the NaN scan's as ``scan_ns``. Writes
+the box method's cost per pixel as ``box_ns`` and the NaN scan's as ``scan_ns``; for
+the FFT method, in float32 and float64 transforms, ``transform_ns`` per pixel the
+transforms go through (tiles cut, transformed both ways and stored). Writes
 src/imconv/data/cost_model.json, which `imconv.explain` and method="auto" read.
 """
 
@@ -26,6 +28,7 @@ from imconv._borders import REFLECT101
 from imconv._direct import correlate_direct
 from imconv._box import correlate_box
 from imconv._compiled import all_finite
+from imconv._fft import correlate_fft, transformed_per_pixel
 from imconv._separable import correlate_separable
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
@@ -57,7 +60,7 @@ def separable_buffer_ns(src, accumulator, model, size: int) -> float:
     source, buffer = model[src.dtype.name], model[np.dtype(accumulator).name]
     extra = []
     for n in (3, 5, 7, 9):
-        factors = (np.ones(n), np.ones(n))
+        factors = [(np.ones(n), np.ones(n))]
         out = np.empty(src.shape, accumulator)
         run = lambda: correlate_separable(src, factors, out, origin=(n // 2, n // 2), border=REFLECT101,
                                           fill=0.0, accumulator=np.dtype(accumulator), accumulate=False)
@@ -77,6 +80,19 @@ def box_ns(src, accumulator, size: int) -> float:
                                     accumulate=False)
         costs.append(median_seconds(run) * 1e9 / (size * size))
     return statistics.median(costs)
+
+
+def fft_costs(size: int, real, rng) -> dict[str, float]:
+    """The FFT method's ns per pixel its transforms go through (median over three kernel sizes)."""
+    src = rng.random((size, size, 1)).astype(real)
+    out = np.empty(src.shape, real)
+    costs = []
+    for n in (15, 31, 49):
+        kernel = rng.normal(size=(n, n))
+        run = lambda: correlate_fft(src, kernel, out, origin=(n // 2, n // 2), border=REFLECT101,
+                                    fill=0.0, accumulator=np.dtype(real), accumulate=False)
+        costs.append(median_seconds(run) * 1e9 / (size * size) / transformed_per_pixel((n, n), (size, size)))
+    return {"transform_ns": round(statistics.median(costs), 4)}
 
 
 def main() -> None:
@@ -101,7 +117,10 @@ def main() -> None:
         model[dtype]["scan_ns"] = round(median_seconds(lambda: all_finite(flat)) * 1e9 / flat.size, 4)
         print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "box:", model[dtype]["box_ns"],
               "ns per pixel")
-    OUT.write_text(json.dumps({"direct": model, "measured_on": f"{args.size} x {args.size}"}, indent=2) + "\n")
+    fft = {real.__name__: fft_costs(args.size, real, rng) for real in (np.float32, np.float64)}
+    print("fft:", fft)
+    OUT.write_text(json.dumps({"direct": model, "fft": fft, "measured_on": f"{args.size} x {args.size}"},
+                              indent=2) + "\n")
     print(f"wrote {OUT}")
 
 

@@ -8,8 +8,9 @@ from hypothesis.extra import numpy as hnp
 
 import imconv
 from imconv import reference
-from imconv._separable import separable_factors
-from oracles import BORDERS, MODES, assert_close, bytes_beyond_result, images, scale
+from imconv._separable import lowrank_factors, separable_factors
+from oracles import (BORDERS, MODES, assert_close, bytes_beyond_result, images, kernels, per_channel,
+                     scale)
 
 
 @st.composite
@@ -165,7 +166,7 @@ def test_box_is_never_chosen_for_non_finite_data(bad):
     image[5, 5] = bad
     plan = imconv.explain(image, huge, echo=None)
     assert "box" not in plan.predicted_ms and plan.method != "box"
-    with pytest.raises(ValueError, match="method='box' does not apply: .*no NaN or inf"):
+    with pytest.raises(ValueError, match="method='box' does not apply: it needs a real image and fill with no NaN"):
         imconv.correlate(image, huge, method="box")
     with pytest.raises(ValueError, match="method='box' does not apply"):
         imconv.correlate(np.ones((9, 9)), huge[:3, :3], method="box", border="constant", fill=bad)
@@ -175,3 +176,153 @@ def test_box_is_never_chosen_for_non_finite_data(bad):
 def test_box_refuses_kernels_that_are_not_constant():
     with pytest.raises(ValueError, match="method='box' does not apply: it needs a real kernel whose weights are all equal"):
         imconv.correlate(np.ones((9, 9)), "sobel_x", method="box")
+
+
+# --- lowrank: sums of two or three separable terms ------------------------------------
+
+@st.composite
+def low_rank_kernels(draw, max_side=7):
+    """A sum of two or three rank-one kernels with exact zeros, as sharpen and laplacian have."""
+    kh, kw = draw(st.integers(2, max_side)), draw(st.integers(2, max_side))
+    weights = st.sampled_from([0.0, 0.0, 1.0, -1.0, 2.0, -0.5, 5.0, 0.3])
+    terms = [np.outer(draw(hnp.arrays(np.float64, kh, elements=weights)),
+                      draw(hnp.arrays(np.float64, kw, elements=weights)))
+             for _ in range(draw(st.integers(2, 3)))]
+    kernel = sum(terms)
+    assume(np.linalg.matrix_rank(kernel) >= 2)
+    return kernel
+
+
+@given(image=images(channels=(None, 1, 3)), kernel=low_rank_kernels(), border=st.sampled_from(BORDERS),
+       mode=st.sampled_from(MODES), function=st.sampled_from(["correlate", "convolve"]),
+       fill=st.floats(-5, 5))
+def test_lowrank_equals_the_reference(image, kernel, border, mode, function, fill):
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    options = dict(border=border, mode=mode, fill=fill)
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="lowrank", **options)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
+@given(image=images(dtype=np.float32), kernel=low_rank_kernels(), border=st.sampled_from(BORDERS))
+def test_lowrank_float32_is_within_the_contract(image, kernel, border):
+    expected = reference.correlate(image.astype(np.float64), kernel, border=border)
+    actual = imconv.correlate(image, kernel.astype(np.float32), border=border, method="lowrank")
+    assert_close(actual, expected, 1e-5 * scale(image, kernel))
+
+
+@given(image=images(dtype=np.uint8), kernel=low_rank_kernels(), border=st.sampled_from(BORDERS))
+def test_lowrank_uint8_output_equals_direct_except_at_half_ties(image, kernel, border):
+    direct = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="direct")
+    lowrank = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="lowrank")
+    exact = reference.correlate(image, kernel, border=border, dtype=np.float64)
+    tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel)
+    np.testing.assert_array_equal(direct[~tie], lowrank[~tie])
+
+
+@pytest.mark.parametrize("name", ["sharpen", "laplacian", "laplacian8", "emboss", "unsharp", "outline"])
+def test_bank_kernels_of_rank_two_or_three_split_into_exact_terms(name):
+    kernel = imconv.kernels.get(name)
+    terms = lowrank_factors(kernel)
+    assert terms is not None and 2 <= len(terms) <= 3
+    np.testing.assert_allclose(sum(np.outer(c, r) for c, r in terms), kernel, rtol=0, atol=1e-13)
+    assert lowrank_factors(imconv.kernels.get("sobel_x")) is None  # rank 1: the separable method's
+    assert lowrank_factors(np.random.default_rng(0).normal(size=(5, 5))) is None  # rank 5
+
+
+def test_lowrank_refuses_kernels_it_cannot_do():
+    with pytest.raises(ValueError, match="method='lowrank' does not apply: the kernel's rank is not 2 or 3"):
+        imconv.correlate(np.ones((9, 9)), np.eye(5), method="lowrank")
+
+
+# --- fft: overlap-save tiles ----------------------------------------------------------
+
+@given(image=images(channels=(None, 1, 3), max_side=40), kernel=kernels(max_side=12),
+       border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       function=st.sampled_from(["correlate", "convolve"]), fill=st.floats(-5, 5), data=st.data())
+def test_fft_equals_the_reference(image, kernel, border, mode, function, fill, data):
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    anchor = None
+    if mode == "same" and data.draw(st.booleans()):
+        anchor = (data.draw(st.integers(0, kernel.shape[0] - 1)), data.draw(st.integers(0, kernel.shape[1] - 1)))
+    options = dict(border=border, mode=mode, fill=fill, anchor=anchor)
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="fft", **options)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
+@given(image=images(channels=(3,), max_side=30), kernel=kernels(max_side=9, channels=3, complex_=True),
+       border=st.sampled_from(BORDERS))
+def test_fft_per_channel_and_complex_kernels_equal_the_reference(image, kernel, border):
+    expected = per_channel(reference.correlate, image, kernel, border=border)
+    actual = imconv.correlate(image, kernel, method="fft", border=border)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel))
+
+
+@pytest.mark.parametrize("shape, side", [((300, 280), 49), ((257, 1200), 31), ((700, 90), 9), ((40, 50), 61)])
+@pytest.mark.parametrize("border", BORDERS)
+def test_fft_float32_is_within_the_contract_on_tiled_images(rng, shape, side, border):
+    image = (rng.random(shape) * 255).astype(np.float32)
+    image[rng.random(shape) < 0.01] = 1e4  # bright specks: the error scale is the largest pixel
+    kernel = rng.normal(size=(side, side))
+    expected = reference.correlate(image.astype(np.float64), kernel, border=border)
+    actual = imconv.correlate(image, kernel.astype(np.float32), border=border, method="fft")
+    assert actual.dtype == np.float32
+    assert_close(actual, expected, 1e-5 * scale(image, kernel))
+
+
+def test_fft_float64_is_within_the_contract_on_a_photo():
+    photo = imconv.read_image(imconv.SAMPLE_PATH).astype(np.float64)[:200, :300]
+    kernel = np.random.default_rng(1).normal(size=(41, 41))
+    expected = per_channel(reference.correlate, photo, kernel, border="reflect101")
+    actual = imconv.correlate(photo, kernel, border="reflect101", method="fft")
+    assert_close(actual, expected, 1e-12 * scale(photo, kernel))
+
+
+@given(image=images(dtype=np.uint8, max_side=30), kernel=kernels(max_side=9), border=st.sampled_from(BORDERS))
+def test_fft_uint8_output_equals_direct_except_at_half_ties(image, kernel, border):
+    direct = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="direct")
+    fft = imconv.correlate(image, kernel, border=border, dtype=np.uint8, method="fft")
+    exact = reference.correlate(image, kernel, border=border, dtype=np.float64)
+    tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel)
+    np.testing.assert_array_equal(direct[~tie], fft[~tie])
+
+
+def test_fft_allocates_no_image_sized_buffer():
+    image = np.ones((2048, 2048), np.float32)
+    kernel = np.random.default_rng(2).normal(size=(49, 49)).astype(np.float32)
+    imconv.correlate(image[:64, :64], kernel, method="fft")  # compile the gather first
+    extra = bytes_beyond_result(lambda: imconv.correlate(image, kernel, method="fft"))
+    assert extra < image.nbytes, f"{extra} bytes beyond the output"
+
+
+def test_large_dense_kernels_go_to_fft_and_small_ones_do_not():
+    image = np.ones((2048, 2048), np.float32)
+    rng = np.random.default_rng(3)
+    assert imconv.explain(image, rng.normal(size=(49, 49)), echo=None).method == "fft"
+    assert imconv.explain(image, rng.normal(size=(3, 3)), echo=None).method == "direct"
+
+
+@pytest.mark.parametrize("method", ["fft", "lowrank"])
+@pytest.mark.parametrize("bad", [np.nan, np.inf])
+def test_fft_and_lowrank_are_never_chosen_for_non_finite_data(method, bad):
+    image = np.ones((2048, 2048), np.float32)
+    kernel = np.random.default_rng(4).normal(size=(49, 49)) if method == "fft" else "sharpen"
+    image[7, 9] = bad
+    assert "fft" not in imconv.explain(image, kernel, echo=None).predicted_ms
+    with pytest.raises(ValueError, match=f"method='{method}' does not apply: it needs a real image and "
+                                         "fill with no NaN or inf"):
+        imconv.correlate(image, kernel, method=method)
+    with pytest.raises(ValueError, match=f"method='{method}' does not apply"):
+        imconv.correlate(np.ones((9, 9)), kernel, method=method, border="constant", fill=bad)
+
+
+@pytest.mark.parametrize("size, sigma", [(5, 1.0), (9, 2.0), (31, 5.0)])
+def test_float32_gaussians_are_separable_within_the_float32_contract(rng, size, sigma):
+    kernel = imconv.kernels.gaussian(size, sigma).astype(np.float32)  # rank 1 only to float32 rounding
+    image = (rng.random((64, 80)) * 255).astype(np.float32)
+    assert "separable" in imconv.explain(np.zeros((256, 256), np.float32), kernel, echo=None).predicted_ms
+    actual = imconv.correlate(image, kernel, method="separable", border="reflect")
+    expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), border="reflect")
+    assert_close(actual, expected, 1e-5 * scale(image, kernel))
+    assert separable_factors(kernel.astype(np.float64)) is None  # the float64 test stays exact

@@ -17,7 +17,7 @@ from . import _dtypes
 from ._borders import Border, resolve_border
 
 MODES = ("same", "valid", "full")
-METHODS = ("auto", "direct", "separable", "box")
+METHODS = ("auto", "direct", "separable", "lowrank", "box", "fft")
 
 
 @dataclass(frozen=True)

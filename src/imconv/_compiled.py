@@ -341,21 +341,25 @@ def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, source
 
 
 @numba.njit(**_JIT)
-def separable_rows(src, channels, row_weights, row_columns, column_weights, column_rows, origin_y,
-                   origin_x, border, fill, row_fill, out, ring, acc, y_start, y_stop, store,
-                   saturation):
-    """Rows y_start..y_stop of the correlation with ``outer(column, row)``.
+def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
+                   column_bounds, origin_y, origin_x, border, fill, row_fills, out, ring, acc,
+                   y_start, y_stop, store, saturation):
+    """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
-    The row pass of each position the band reads is computed once into `ring`
-    (kh rows of Wout * channels floats, small enough to stay in cache), at slot
-    ``p % kh`` of its position p before the border maps it: one output row reads
-    kh consecutive positions, so they never share a slot (the image rows they map
-    to need not be consecutive: wrap). Outside rows of a constant border hold
-    `row_fill`. Returns the NaN count of `_store_row`.
+    Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
+    ``column_*[column_bounds[r]:column_bounds[r + 1]]``; one term is the separable
+    method, two or three the low-rank one. The row pass of each term and position
+    the band reads is computed once into `ring` (kh rows of Wout * channels floats
+    per term, small enough to stay in cache), at slot ``r * kh + p % kh`` of its
+    position p before the border maps it: one output row reads kh consecutive
+    positions, so they never share a slot (the image rows they map to need not be
+    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``.
+    Returns the NaN count of `_store_row`.
     """
     height = src.shape[0]
-    slots = ring.shape[0]
-    owners = np.full(slots, np.iinfo(np.int64).min, np.int64)  # the position each slot holds
+    n_terms = row_bounds.size - 1
+    kh = ring.shape[0] // n_terms
+    owners = np.full(ring.shape[0], np.iinfo(np.int64).min, np.int64)  # the position each slot holds
     row_offsets = (row_columns - origin_x) * channels
     row_taps = np.arange(row_weights.size)
     row_sources = np.empty(row_weights.size, np.int64)
@@ -366,22 +370,52 @@ def separable_rows(src, channels, row_weights, row_columns, column_weights, colu
     for y in range(y_start, y_stop):
         acc[:] = 0
         n_live = 0
-        for t in range(column_weights.size):
-            position = y + column_rows[t] - origin_y
-            sy = source_index(position, height, border)
-            if sy < 0:
-                _add_to_all(acc, column_weights[t] * row_fill)
-                continue
-            slot = position % slots
-            if owners[slot] != position:
-                _row_pass(ring[slot], src, sy, channels, row_weights, row_columns, row_offsets,
-                          row_taps, row_sources, origin_x, border, fill)
-                owners[slot] = position
-            column_taps[n_live] = t
-            column_slots[n_live] = slot
-            n_live += 1
+        for r in range(n_terms):
+            b0, b1 = row_bounds[r], row_bounds[r + 1]
+            for t in range(column_bounds[r], column_bounds[r + 1]):
+                position = y + column_rows[t] - origin_y
+                sy = source_index(position, height, border)
+                if sy < 0:
+                    _add_to_all(acc, column_weights[t] * row_fills[r])
+                    continue
+                slot = r * kh + position % kh
+                if owners[slot] != position:
+                    _row_pass(ring[slot], src, sy, channels, row_weights[b0:b1], row_columns[b0:b1],
+                              row_offsets[b0:b1], row_taps[:b1 - b0], row_sources[:b1 - b0],
+                              origin_x, border, fill)
+                    owners[slot] = position
+                column_taps[n_live] = t
+                column_slots[n_live] = slot
+                n_live += 1
         for g in range(0, n_live, FUSED_TAPS):
             _fused_pass(acc, ring, column_slots, column_taps, column_weights, no_offsets, g,
                         min(FUSED_TAPS, n_live - g), 0, acc.size)
         n_nan += _store_row(acc, out[y], store, saturation)
     return n_nan
+
+
+# --- fft: blocks of the extended image -------------------------------------------------
+
+@numba.njit(**_JIT)
+def gather_edges(src, channels, rows, columns, fill, out, done):
+    """``out[r, j * channels + c] = ext(rows[r], columns[j])`` in channel c; index -1 reads `fill`.
+
+    src: (H, W * channels); rows, columns: image indices from the border's index map.
+    done: (r0, r1, j0, j1), a block of `out` already copied by the caller; it is skipped.
+    """
+    r0, r1, j0, j1 = done
+    for r in range(rows.size):
+        if r0 <= r < r1:
+            _gather_columns(src, channels, rows[r], columns, fill, out[r], 0, j0)
+            _gather_columns(src, channels, rows[r], columns, fill, out[r], j1, columns.size)
+        else:
+            _gather_columns(src, channels, rows[r], columns, fill, out[r], 0, columns.size)
+
+
+@numba.njit(inline="always", **_JIT)
+def _gather_columns(src, channels, sy, columns, fill, target, j_start, j_stop):
+    row = src[max(sy, 0)]
+    for j in range(j_start, j_stop):
+        for c in range(channels):
+            inside = sy >= 0 and columns[j] >= 0
+            target[j * channels + c] = row[columns[j] * channels + c] if inside else fill

@@ -9,9 +9,10 @@ import numpy as np
 from ._arguments import Request, prepare
 from ._box import box_weight, correlate_box
 from ._direct import correlate_direct
-from ._planner import Plan
+from ._fft import correlate_fft
+from ._planner import Plan, kernel_terms
 from ._planner import plan as make_plan
-from ._separable import correlate_separable, separable_factors
+from ._separable import correlate_separable
 
 
 def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
@@ -59,11 +60,13 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
         Result type. Default float32; float64 when the image or the kernel is a
         float64 array; complex when either is complex. Integer types round half to
         even and saturate, so ``dtype=np.uint8`` never wraps around.
-    method : {"auto", "direct", "separable", "box"}, default "auto"
+    method : {"auto", "direct", "separable", "lowrank", "box", "fft"}, default "auto"
         How to compute; every method gives the same result within the accuracy
         contract. ``direct``: every non-zero tap. ``separable``: a rank-1 kernel
-        as a row pass then a column pass. ``box``: a kernel of equal weights by
-        running sums (finite images only: it cannot keep the NaN rule).
+        as a row pass then a column pass. ``lowrank``: a rank-2 or 3 kernel as a
+        sum of such passes. ``box``: a kernel of equal weights by running sums.
+        ``fft``: overlap-save tiles through ``scipy.fft``. ``lowrank``, ``box`` and
+        ``fft`` need finite images (they cannot keep the NaN rule).
         ``auto``: the cheapest by a cost model measured on this machine (see
         `imconv.explain`).
 
@@ -153,14 +156,7 @@ def compute(request: Request) -> np.ndarray:
     for src, fill, kernel, part, sign in _real_passes(request):
         options = dict(origin=request.origin, border=request.border.code, fill=fill,
                        accumulator=request.accumulator, accumulate=part in written)
-        factors = separable_factors(sign * kernel) if method == "separable" else None
-        if method == "box":
-            n_nan += correlate_box(src, sign * box_weight(kernel), kernel.shape, targets[part],
-                                   **options)
-        elif factors is not None:
-            n_nan += correlate_separable(src, factors, targets[part], **options)
-        else:  # direct, or a separable request's part with no weights (nothing to factor)
-            n_nan += correlate_direct(src, sign * kernel, targets[part], **options)
+        n_nan += _correlate_part(method, src, sign * kernel, targets[part], options)
         written.add(part)
     if "imag" in targets and "imag" not in written:  # real inputs, complex dtype asked for
         out.imag = 0
@@ -169,6 +165,19 @@ def compute(request: Request) -> np.ndarray:
             f"the result has NaN at {n_nan} pixels, which dtype={out.dtype} cannot hold; "
             "use a float dtype, or remove NaN from the image")
     return out[:, :, 0] if request.image_was_2d else out
+
+
+def _correlate_part(method: str, src, kernel, out, options) -> int:
+    """One real pass of `method`; returns how many NaN met an integer output."""
+    is_sum_of_passes = method in ("separable", "lowrank")
+    terms = kernel_terms(kernel, method, options["accumulator"]) if is_sum_of_passes else None
+    if method == "box":
+        return correlate_box(src, box_weight(kernel), kernel.shape, out, **options)
+    if method == "fft":
+        return correlate_fft(src, kernel, out, **options)
+    if terms is not None:
+        return correlate_separable(src, terms, out, **options)
+    return correlate_direct(src, kernel, out, **options)  # direct, or a part with no weights
 
 
 def _real_passes(request: Request):

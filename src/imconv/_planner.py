@@ -4,11 +4,15 @@ The model (data/cost_model.json, written by benchmarks/calibrate_planner.py)
 prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type. A separable plan is a row pass over the input plus a column
 pass over its ring of rows, plus ``buffer_ns``, what separable measured beyond
-those two passes. The box method costs ``box_ns`` whatever the kernel size, plus
-``scan_ns`` to check a float image for NaN and inf, a scan made only when box
-could win. Every method is exact within the accuracy contract; box, which
-cannot keep the NaN rule, is a candidate only for finite data. So the cheapest
-candidate wins.
+those two passes; a low-rank plan is that per term. The box method costs
+``box_ns`` whatever the kernel size. The FFT method costs ``transform_ns`` per
+pixel its transforms go through (about 1.2 per output pixel for a 49 x 49
+kernel on a large image), cutting the tiles out and storing them included.
+
+Every method is exact within the accuracy contract, so the cheapest candidate
+wins. Box, low-rank and FFT cannot keep the NaN rule; they are candidates only
+for finite data, and the image is scanned for NaN and inf (``scan_ns``) only
+when one of them would win.
 """
 
 from __future__ import annotations
@@ -21,9 +25,11 @@ import numpy as np
 
 from ._arguments import Request
 from ._box import box_weight, is_finite
-from ._separable import separable_factors
+from ._fft import fft_precision, transformed_per_pixel
+from ._separable import factor_tolerance, lowrank_factors, separable_factors
 
-_MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())["direct"]
+_MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())
+FINITE_ONLY = ("lowrank", "box", "fft")  # methods that would spread a NaN or inf
 
 
 @dataclass(frozen=True)
@@ -44,44 +50,67 @@ class Plan:
 
 def plan(request: Request) -> Plan:
     """The plan for `request`: its `method` if given, else the cheapest candidate."""
-    parts = _kernel_parts(request.kernel)
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
-    image_parts = 2 if request.image.dtype.kind == "c" else 1
-    source = _model_key(request.image.dtype)
-    costs = {"direct": image_parts * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
-    # A part with no weights (the imaginary part of a real-valued complex kernel) needs no pass.
-    factors = [separable_factors(p) for p in parts if p.any()] if request.kernel.ndim == 2 else [None]
-    if all(f is not None for f in factors):
-        buffer = _model_key(request.accumulator)
-        costs["separable"] = image_parts * sum(
-            _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
-            + _MODEL[source]["buffer_ns"] for column, row in factors)
-    box_ns = _MODEL[source]["box_ns"]
-    if request.image.dtype.kind == "f":
-        box_ns += _MODEL[source]["scan_ns"]
-    could_win = request.method == "box" or (request.method == "auto" and box_ns < min(costs.values()))
-    if could_win and _box_applies(request):  # only then is the image scanned for NaN and inf
-        costs["box"] = box_ns
+    costs, finite_only = _candidate_costs(request)
+    if finite_only:
+        scan = _MODEL["direct"][_model_key(request.image.dtype)]["scan_ns"] if request.image.dtype.kind in "fc" else 0.0
+        finite_only = {method: ns + scan for method, ns in finite_only.items()}
+        wanted = request.method in finite_only or (
+            request.method == "auto" and min(finite_only.values()) < min(costs.values()))
+        if wanted and is_finite(request.image, request.fill):  # only then is the image scanned
+            costs.update(finite_only)
     predicted = {method: ns * pixels / 1e6 for method, ns in costs.items()}
     method = request.method if request.method != "auto" else min(predicted, key=predicted.get)
     if method not in predicted:
-        raise ValueError(f"method={method!r} does not apply: {_WHY_NOT[method]}; use method='auto' "
-                         "or 'direct'")
+        raise ValueError(f"method={method!r} does not apply: {_why_not(method, finite_only)}; use "
+                         "method='auto' or 'direct'")
     return Plan(method, predicted, _describe(request))
+
+
+def kernel_terms(kernel: np.ndarray, method: str, accumulator: np.dtype):
+    """The (column, row) terms of a real 2-D kernel for "separable" or "lowrank", or None."""
+    rtol = factor_tolerance(accumulator)
+    factors = separable_factors(kernel, rtol)
+    if factors is not None:
+        return [factors]
+    return lowrank_factors(kernel, rtol) if method == "lowrank" else None
+
+
+def _candidate_costs(request: Request):
+    """ns per output pixel of each method that applies: (any data, finite data only)."""
+    parts = [p for p in _kernel_parts(request.kernel) if p.any()] or [request.kernel.real]
+    passes = 2 if request.image.dtype.kind == "c" else 1  # real and imaginary parts of the image
+    source, buffer = _model_key(request.image.dtype), _model_key(request.accumulator)
+    costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
+    finite_only = {}
+    if request.kernel.ndim == 2:
+        for method in ("separable", "lowrank"):
+            terms = [kernel_terms(p, method, request.accumulator) for p in parts]
+            if all(t is not None for t in terms) and (method == "separable" or any(len(t) > 1 for t in terms)):
+                ns = passes * sum(
+                    _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
+                    + _MODEL["direct"][source]["buffer_ns"] for t in terms for column, row in t)
+                (costs if method == "separable" else finite_only)[method] = ns
+        if box_weight(request.kernel) is not None and request.image.dtype.kind != "c":
+            finite_only["box"] = _MODEL["direct"][source]["box_ns"]
+    fft = _MODEL["fft"][fft_precision(request.accumulator, request.result_dtype).__name__]
+    transformed = transformed_per_pixel(request.kernel.shape[:2], request.out_shape)
+    finite_only["fft"] = passes * len(parts) * fft["transform_ns"] * transformed
+    return costs, finite_only
+
+
+def _why_not(method: str, finite_only: dict) -> str:
+    if method in finite_only:  # it applies to the kernel: the data were not finite
+        return ("it needs a real image and fill with no NaN or inf (it would spread them to "
+                "outputs that do not weigh them)")
+    return _WHY_NOT[method]
 
 
 _WHY_NOT = {
     "separable": "the kernel is not separable (its rank is above 1, or it has a weight per channel)",
-    "box": "it needs a real kernel whose weights are all equal, and a real image and fill with no "
-           "NaN or inf (running sums would spread them)",
+    "lowrank": "the kernel's rank is not 2 or 3, or it has a weight per channel",
+    "box": "it needs a real kernel whose weights are all equal",
 }
-
-
-def _box_applies(request: Request) -> bool:
-    kernel, image = request.kernel, request.image
-    if box_weight(kernel) is None or image.dtype.kind == "c":
-        return False
-    return is_finite(image, request.fill)  # scanned last: it reads the whole image
 
 
 def _kernel_parts(kernel: np.ndarray) -> list[np.ndarray]:
@@ -95,7 +124,7 @@ def _model_key(dtype: np.dtype) -> str:
 
 
 def _pass_ns(source: str, taps: int) -> float:
-    cost = _MODEL[source]
+    cost = _MODEL["direct"][source]
     return cost["per_pixel_ns"] + cost["per_tap_ns"] * taps
 
 

@@ -1,4 +1,4 @@
-"""The separable method: a rank-1 kernel as a horizontal pass, then a vertical one.
+"""The separable and low-rank methods: kernels as sums of horizontal-then-vertical passes.
 
 A kernel ``k = outer(column, row)`` costs nnz(row) + nnz(column) multiply-adds
 per pixel instead of nnz(k): 42 instead of 441 for a 21 x 21 blur. Each thread's
@@ -8,6 +8,12 @@ Memory: the output and, per thread, kh + 1 rows of the output's width.
 
 The NaN rule holds: a pixel reaches an output through row weight r[j] and
 column weight c[i], and k[i, j] = c[i] r[j] is non-zero exactly when both are.
+
+The low-rank method is the same engine with two or three terms,
+``k = sum_r outer(column_r, row_r)`` (sharpen and laplacian are rank 2; an
+unsharp mask is rank 2), one ring per term (r x kh rows per thread). Where the
+terms cancel to a zero weight, a NaN under it would not cancel: the planner
+never chooses low-rank for images or fills that are not finite.
 """
 
 from __future__ import annotations
@@ -20,8 +26,22 @@ from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import run_bands
 
 
-def separable_factors(kernel: np.ndarray):
-    """(column, row) with ``np.outer(column, row) == kernel`` to rounding, or None.
+def factor_tolerance(accumulator: np.dtype) -> float:
+    """How far (in sum|error| / sum|k|) rebuilt terms may be from the kernel: 100x inside the contract.
+
+    A float32 kernel, such as a Gaussian rounded to float32, is rank 1 only to
+    float32 rounding; its factors are still exact to the float32 contract.
+    """
+    return 1e-14 if accumulator == np.float64 else 1e-7
+
+
+def _rebuilds(terms, kernel, rtol) -> bool:
+    error = np.abs(sum(np.outer(column, row) for column, row in terms) - kernel).sum()
+    return error <= rtol * np.abs(kernel).sum()
+
+
+def separable_factors(kernel: np.ndarray, rtol: float = 1e-14):
+    """(column, row) with ``np.outer(column, row) == kernel`` to `rtol`, or None.
 
     The factors are taken from the kernel's largest weight, so zero weights stay
     exactly zero (no 1e-17 from an SVD) and the NaN rule survives the split.
@@ -36,36 +56,69 @@ def separable_factors(kernel: np.ndarray):
     p, q = np.unravel_index(np.argmax(np.abs(kernel)), kernel.shape)
     column = kernel[:, q] / kernel[p, q]
     row = kernel[p, :].copy()
-    rebuilt = np.outer(column, row)
-    if not np.array_equal(rebuilt != 0, kernel != 0):
+    if not np.array_equal(np.outer(column, row) != 0, kernel != 0):
         return None
-    if np.abs(rebuilt - kernel).max() > 1e-13 * np.abs(kernel).max():
-        return None
-    return column, row
+    return (column, row) if _rebuilds([(column, row)], kernel, rtol) else None
 
 
-def correlate_separable(src: np.ndarray, factors, out: np.ndarray, *, origin, border: int,
+def lowrank_factors(kernel: np.ndarray, rtol: float = 1e-14, max_rank: int = 3):
+    """Two or three (column, row) terms whose outer products sum to `kernel`, or None.
+
+    Each term is peeled off at the largest remaining weight (cross approximation
+    with full pivoting), so a kernel of small integers gives short exact terms.
+    The sum must rebuild the kernel to `rtol` (see `factor_tolerance`).
+
+    >>> sharpen = np.array([[0.0, -1, 0], [-1, 5, -1], [0, -1, 0]])
+    >>> terms = lowrank_factors(sharpen)
+    >>> len(terms), float(np.abs(sum(np.outer(c, r) for c, r in terms) - sharpen).max())
+    (2, 0.0)
+    """
+    if kernel.ndim != 2 or kernel.dtype.kind == "c" or not kernel.any():
+        return None
+    remainder = kernel.astype(np.float64)
+    terms = []
+    while not terms or not _rebuilds(terms, kernel, rtol):
+        if len(terms) == max_rank:
+            return None
+        p, q = np.unravel_index(np.argmax(np.abs(remainder)), remainder.shape)
+        column, row = remainder[:, q] / remainder[p, q], remainder[p, :].copy()
+        terms.append((column, row))
+        remainder = remainder - np.outer(column, row)
+    return terms if len(terms) >= 2 else None
+
+
+def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, border: int,
                         fill: float, accumulator: np.dtype, accumulate: bool) -> int:
-    """`_direct.correlate_direct` for a kernel given as (column, row) factors; same contract."""
-    column, row = factors
+    """`_direct.correlate_direct` for a kernel given as (column, row) terms; same contract.
+
+    terms: a list of (column, row) pairs, the kernel being the sum of their outer products.
+    """
     channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    (row_columns,), (column_rows,) = np.nonzero(row), np.nonzero(column)
-    row_weights = row[row_columns].astype(accumulator)
-    column_weights = column[column_rows].astype(accumulator)
-    # Outside rows of a constant border hold `fill` at every pixel; their row pass is this:
-    row_fill = fill * float(row_weights.sum(dtype=np.float64)) if border == CONSTANT else fill
+    rows, columns = _tap_lists([row for _, row in terms], accumulator), _tap_lists(
+        [column for column, _ in terms], accumulator)
+    # Outside rows of a constant border hold `fill` at every pixel; a term's row pass of them is:
+    row_fills = np.array([fill * float(row.sum()) if border == CONSTANT else fill for _, row in terms],
+                         accumulator)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
-    fill, row_fill = accumulator.type(fill), accumulator.type(row_fill)
+    fill = accumulator.type(fill)
+    kh = terms[0][0].size
 
     def band(y_start, y_stop):
-        ring = np.empty((column.size, out_width * channels), accumulator)
+        ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
         scratch = np.empty(out_width * channels, accumulator)
         return _compiled.separable_rows(
-            flat_src, channels, row_weights, row_columns.astype(np.int64), column_weights,
-            column_rows.astype(np.int64), origin[0], origin[1], border, fill, row_fill, flat_out,
-            ring, scratch, y_start, y_stop, store, saturation)
+            flat_src, channels, *rows, *columns, origin[0], origin[1], border, fill, row_fills,
+            flat_out, ring, scratch, y_start, y_stop, store, saturation)
 
-    work = out_width * channels * (row_weights.size + column_weights.size)
+    work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
+
+
+def _tap_lists(vectors, accumulator):
+    """Non-zero weights, their positions, and each vector's [start, stop) bounds, concatenated."""
+    positions = [np.flatnonzero(v) for v in vectors]
+    weights = np.concatenate([v[p] for v, p in zip(vectors, positions)]).astype(accumulator)
+    bounds = np.cumsum([0] + [p.size for p in positions]).astype(np.int64)
+    return weights, np.concatenate(positions).astype(np.int64), bounds

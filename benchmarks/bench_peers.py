@@ -1,0 +1,237 @@
+"""imconv against every peer a user would pick by hand: one command, one process, ratios.
+
+Usage::
+
+    python benchmarks/bench_peers.py [--sizes 2048 4096] [--repeats 5] [--out benchmarks/results]
+
+For each image size, image type (float32 and uint8, output of the same type)
+and kernel (the tutorial's bank of seven, a 31 x 31 Gaussian with sigma 5, and
+dense random kernels of 5, 9, 15, 31 and 49), it times, in one process:
+
+* imconv.correlate (method "auto"; the plan's choice is printed),
+* cv2.filter2D with the same border (reflect101),
+* cv2.sepFilter2D / cv2.blur / cv2.GaussianBlur where the kernel is separable, a box or a Gaussian,
+* scipy.ndimage.correlate (mode "mirror" = reflect101),
+* scipy.signal.oaconvolve (float32 only; "same", zero border),
+* torch.nn.functional.conv2d on the CPU (float32 only; if torch is installed; zero border),
+* a copy of the image by 2 threads into a preallocated array (the memory floor),
+
+interleaved (the order alternates each round) and each the median of
+``--repeats`` runs after a warm-up; a peer whose warm-up takes over 2 s is timed
+once. The plain reference (``imconv.reference``, np.pad and a sliding window)
+is timed against imconv on a 256 x 256 crop. It prints a markdown table and
+writes it with a PNG chart of the speed-ups to ``--out``. Ratios are what to
+read: this is a noisy 2-core VM, and a benchmark, not a test.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import statistics
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import numpy as np
+import scipy.ndimage
+import scipy.signal
+
+import cv2
+import imconv
+from imconv import reference
+from imconv._separable import separable_factors
+
+try:
+    import torch
+except ImportError:  # optional peer
+    torch = None
+
+SLOW_SECONDS = 2.0
+BORDER = cv2.BORDER_REFLECT_101
+
+
+def kernel_cases(rng) -> dict[str, np.ndarray]:
+    cases = dict(imconv.kernels.BANK)
+    cases["gaussian_31_s5"] = imconv.kernels.gaussian(31, 5.0)
+    for side in (5, 9, 15, 31, 49):
+        cases[f"dense_{side}"] = rng.normal(size=(side, side))
+    return {name: kernel.astype(np.float32) for name, kernel in cases.items()}
+
+
+def peers(image: np.ndarray, name: str, kernel: np.ndarray) -> dict:
+    """Name -> call for every peer that computes this correlation for this image type."""
+    calls = {"cv2.filter2D": lambda: cv2.filter2D(image, -1, kernel, borderType=BORDER)}
+    factors = separable_factors(kernel.astype(np.float64), 1e-7)
+    if factors is not None:
+        column, row = (f.astype(np.float32) for f in factors)
+        calls["cv2.sepFilter2D"] = lambda: cv2.sepFilter2D(image, -1, row, column, borderType=BORDER)
+    if (kernel == kernel.flat[0]).all():
+        calls["cv2.blur"] = lambda: cv2.blur(image, kernel.shape[::-1], borderType=BORDER)
+    if name.startswith("gaussian"):
+        calls["cv2.GaussianBlur"] = lambda: cv2.GaussianBlur(image, kernel.shape[::-1], 5.0, borderType=BORDER)
+    calls["ndimage.correlate"] = lambda: scipy.ndimage.correlate(image, kernel, mode="mirror")
+    if image.dtype == np.float32:
+        flipped = np.ascontiguousarray(kernel[::-1, ::-1])
+        calls["signal.oaconvolve"] = lambda: scipy.signal.oaconvolve(image, flipped, mode="same")
+        if torch is not None:
+            tensor = torch.from_numpy(image)[None, None]
+            weight = torch.from_numpy(kernel)[None, None]
+            padding = (kernel.shape[0] // 2, kernel.shape[1] // 2)
+
+            def conv2d():
+                with torch.no_grad():
+                    return torch.nn.functional.conv2d(tensor, weight, padding=padding)
+            calls["torch.conv2d"] = conv2d
+    return calls
+
+
+def copy_by_two_threads(image: np.ndarray, pool: ThreadPoolExecutor):
+    target = np.empty_like(image)
+    half = image.shape[0] // 2
+    bands = [slice(0, half), slice(half, None)]
+    return lambda: list(pool.map(lambda band: np.copyto(target[band], image[band]), bands))
+
+
+def median_times(calls: dict, repeats: int) -> dict[str, tuple[float, int]]:
+    """Name -> (median seconds, runs), interleaved; slow calls are run once after their warm-up."""
+    runs = {}
+    for name, call in calls.items():
+        start = time.perf_counter()
+        call()  # warm-up: compilation, caches, thread pools
+        runs[name] = [time.perf_counter() - start]
+    fast = [name for name in calls if runs[name][0] < SLOW_SECONDS]
+    for name in fast:
+        runs[name] = []
+    for round_ in range(repeats):
+        for name in (fast if round_ % 2 == 0 else fast[::-1]):
+            start = time.perf_counter()
+            calls[name]()
+            runs[name].append(time.perf_counter() - start)
+    return {name: (statistics.median(times), len(times)) for name, times in runs.items()}
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        with open("/proc/cpuinfo") as info:
+            model = next(line.split(":", 1)[1].strip() for line in info if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    versions = [f"imconv {imconv.__version__}", f"OpenCV {cv2.__version__} ({cv2.getNumThreads()} threads)",
+                f"SciPy {scipy.__version__}", f"NumPy {np.__version__}"]
+    if torch is not None:
+        versions.append(f"PyTorch {torch.__version__} ({torch.get_num_threads()} threads)")
+    return f"{model}, {len(os.sched_getaffinity(0))} cores; " + ", ".join(versions)
+
+
+def run(sizes, repeats, rng) -> list[dict]:
+    rows = []
+    pool = ThreadPoolExecutor(2)
+    kernels = kernel_cases(rng)
+    for size in sizes:
+        base = rng.random((size, size))
+        for dtype in (np.float32, np.uint8):
+            image = (base * 255).astype(dtype)
+            copy = median_times({"copy": copy_by_two_threads(image, pool)}, repeats)["copy"][0]
+            for name, kernel in kernels.items():
+                calls = {"imconv": lambda: imconv.correlate(image, kernel, border="reflect101", dtype=dtype)}
+                calls.update(peers(image, name, kernel))
+                times = median_times(calls, repeats)
+                crop = image[:256, :256]
+                small = median_times({
+                    "imconv": lambda: imconv.correlate(crop, kernel, border="reflect101", dtype=dtype),
+                    "reference": lambda: reference.correlate(crop, kernel, border="reflect101", dtype=dtype),
+                }, repeats)
+                method = imconv.explain(image, kernel, border="reflect101", dtype=dtype, echo=None).method
+                row = dict(size=size, dtype=np.dtype(dtype).name, kernel=name, shape=kernel.shape,
+                           method=method, times=times, copy=copy,
+                           reference_ratio=small["reference"][0] / small["imconv"][0])
+                rows.append(row)
+                print(table_line(row), flush=True)
+    return rows
+
+
+HEADER = ("| size | image | kernel | imconv method | imconv ms | cv2.filter2D ms | best peer | best peer ms "
+          "| vs filter2D | vs best peer | / 2-thread copy | vs reference (256²) |\n"
+          "|---|---|---|---|---:|---:|---|---:|---:|---:|---:|---:|")
+
+
+def table_line(row: dict) -> str:
+    times = row["times"]
+    ours = times["imconv"][0]
+    others = {name: t for name, (t, _) in times.items() if name != "imconv"}
+    best = min(others, key=others.get)
+    once = lambda name: "¹" if times[name][1] == 1 else ""
+    kernel = f"{row['kernel']} {row['shape'][0]}x{row['shape'][1]}"
+    return (f"| {row['size']} | {row['dtype']} | {kernel} | {row['method']} | {ours * 1e3:.1f} | "
+            f"{others['cv2.filter2D'] * 1e3:.1f} | {best}{once(best)} | {others[best] * 1e3:.1f} | "
+            f"{others['cv2.filter2D'] / ours:.2f}x | {others[best] / ours:.2f}x | "
+            f"{ours / row['copy']:.1f} | {row['reference_ratio']:.0f}x |")
+
+
+def summary(rows: list[dict]) -> str:
+    lines = []
+    for size in sorted({row["size"] for row in rows}):
+        bank = [row for row in rows if row["size"] == size and row["dtype"] == "float32"
+                and row["kernel"] in imconv.kernels.BANK]
+        speedups = [row["times"]["cv2.filter2D"][0] / row["times"]["imconv"][0] for row in bank]
+        if speedups:
+            geomean = float(np.exp(np.mean(np.log(speedups))))
+            lines.append(f"- {size}²: geometric mean speed-up over cv2.filter2D on the bank (float32): "
+                         f"{geomean:.2f}x")
+    return "\n".join(lines)
+
+
+def chart(rows: list[dict], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    groups = sorted({(row["size"], row["dtype"]) for row in rows})
+    figure, axes = plt.subplots(len(groups), 1, figsize=(11, 3.2 * len(groups)), squeeze=False)
+    for axis, (size, dtype) in zip(axes[:, 0], groups):
+        chosen = [row for row in rows if (row["size"], row["dtype"]) == (size, dtype)]
+        labels = [row["kernel"] for row in chosen]
+        x = np.arange(len(chosen))
+        versus_filter2d = [row["times"]["cv2.filter2D"][0] / row["times"]["imconv"][0] for row in chosen]
+        versus_best = [min(t for name, (t, _) in row["times"].items() if name != "imconv")
+                       / row["times"]["imconv"][0] for row in chosen]
+        axis.bar(x - 0.2, versus_filter2d, 0.4, label="vs cv2.filter2D")
+        axis.bar(x + 0.2, versus_best, 0.4, label="vs best peer")
+        axis.axhline(1.0, color="black", linewidth=0.8)
+        axis.set_yscale("log")
+        axis.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
+        axis.set_ylabel("speed-up (x)")
+        axis.set_title(f"imconv speed-up, {size} x {size} {dtype}, border reflect101 (above 1: imconv faster)",
+                       fontsize=10)
+        axis.legend(fontsize=8)
+    figure.tight_layout()
+    figure.savefig(path, dpi=90)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    args = parser.parse_args()
+    header = f"Median of {args.repeats}, border reflect101; {machine()}\n"
+    print(header)
+    print(HEADER, flush=True)
+    rows = run(args.sizes, args.repeats, np.random.default_rng(0))
+    notes = ("\n¹ timed once (its warm-up took over 2 s).\n"
+             "Ratios above 1: imconv is faster. '/ 2-thread copy': imconv's time over a 2-thread copy of "
+             "the image into a preallocated array.\n" + summary(rows) + "\n")
+    print(notes)
+    args.out.mkdir(parents=True, exist_ok=True)
+    table = "\n".join([header, HEADER, *map(table_line, rows), notes])
+    (args.out / "peers.md").write_text(table)
+    chart(rows, args.out / "peers.png")
+    print(f"wrote {args.out / 'peers.md'} and {args.out / 'peers.png'}")
+
+
+if __name__ == "__main__":
+    main()
