@@ -52,7 +52,7 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     flat_src, flat_out = flat_channels(src), flat_output(out)
     rows = np.empty((height, out_width * channels), accumulator)
     run_bands(lambda y0, y1: _compiled.box_rows(flat_src, channels, kw, ox, border, float(fill),
-                                                rows, y0, y1),
+                                                rows, np.zeros(4), y0, y1),
               height, out_width * channels * 4)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
     fill_sum = float(fill) * kw if border == CONSTANT else 0.0

@@ -107,10 +107,12 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
 
     def band(y_start, y_stop):
         ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
-        scratch = np.empty(out_width * channels, accumulator)
+        acc = np.empty(out_width * channels, accumulator)
+        owners = np.empty(ring.shape[0], np.int64)
+        scratch = np.empty((6, max(rows[0].size, columns[0].size)), np.int64)
         return _compiled.separable_rows(
             flat_src, channels, *rows, *columns, origin[0], origin[1], border, fill, row_fills,
-            flat_out, ring, scratch, y_start, y_stop, store, saturation)
+            flat_out, ring, acc, owners, scratch, y_start, y_stop, store, saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
