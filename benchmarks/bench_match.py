@@ -17,7 +17,7 @@ import numpy as np
 
 import cv2
 import imconv
-from bench_filter2d import machine, median_times
+from bench_peers import machine, median_times
 
 OPENCV = {"zncc": cv2.TM_CCOEFF_NORMED, "ncc": cv2.TM_CCORR_NORMED, "ccorr": cv2.TM_CCORR}
 
@@ -35,10 +35,11 @@ def main() -> None:
     print("| method | imconv ms | cv2.matchTemplate ms | ratio |")
     print("|---|---:|---:|---:|")
     for method, code in OPENCV.items():
-        ours, theirs = median_times([
-            lambda: imconv.match_template(image, template, method=method),
-            lambda: cv2.matchTemplate(image, template, code),
-        ], args.repeats)
+        times = median_times({
+            "imconv": lambda: imconv.match_template(image, template, method=method),
+            "cv2": lambda: cv2.matchTemplate(image, template, code),
+        }, args.repeats)
+        ours, theirs = times["imconv"][0], times["cv2"][0]
         print(f"| {method} | {ours * 1e3:.0f} | {theirs * 1e3:.0f} | {theirs / ours:.2f}x |", flush=True)
 
 

@@ -8,6 +8,7 @@ from hypothesis.extra import numpy as hnp
 
 import imconv
 from imconv import reference
+from imconv._direct import integer_form
 from imconv._separable import lowrank_factors, separable_factors
 from oracles import (BORDERS, MODES, assert_close, bytes_beyond_result, images, kernels, per_channel,
                      scale)
@@ -326,3 +327,45 @@ def test_float32_gaussians_are_separable_within_the_float32_contract(rng, size, 
     expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), border="reflect")
     assert_close(actual, expected, 1e-5 * scale(image, kernel))
     assert separable_factors(kernel.astype(np.float64)) is None  # the float64 test stays exact
+
+
+# --- direct in integer arithmetic: 8/16-bit images, kernels of small integers / 2**s ----
+
+@st.composite
+def integer_kernels(draw, max_side=7):
+    shape = (draw(st.integers(1, max_side)), draw(st.integers(1, max_side)))
+    weights = draw(hnp.arrays(np.int64, shape, elements=st.integers(-300, 300)))
+    return weights / 2.0 ** draw(st.integers(0, 16))
+
+
+@given(data=st.data(), kernel=integer_kernels(), border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       image_dtype=st.sampled_from([np.uint8, np.int8, np.uint16, np.int16, np.bool_]),
+       out_dtype=st.sampled_from([np.uint8, np.int16, np.uint16, np.int32]),
+       fill=st.integers(-300, 300), function=st.sampled_from(["correlate", "convolve"]))
+def test_integer_sums_equal_the_float64_reference_bit_for_bit(data, kernel, border, mode, image_dtype,
+                                                               out_dtype, fill, function):
+    image = data.draw(images(dtype=image_dtype, max_side=12, channels=(None, 3)))
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    options = dict(border=border, mode=mode, fill=float(fill), dtype=out_dtype)
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="direct", **options)
+    np.testing.assert_array_equal(actual, expected)
+
+
+@pytest.mark.parametrize("name", ["sharpen", "laplacian", "sobel_x", "sobel_y", "emboss", "binomial5"])
+def test_bank_kernels_on_uint8_take_the_integer_path_and_match_opencv_exactly(name, rng):
+    kernel = imconv.kernels.get(name)
+    assert integer_form(kernel, np.dtype(np.uint8), np.dtype(np.uint8), 0.0) is not None
+    photo = imconv.read_image(imconv.SAMPLE_PATH)
+    actual = imconv.correlate(photo, kernel, border="reflect101", dtype=np.uint8, method="direct")
+    expected = reference.correlate(photo, kernel, border="reflect101", dtype=np.uint8)
+    np.testing.assert_array_equal(actual, expected)
+
+
+def test_the_integer_path_is_taken_only_where_sums_are_exact():
+    u8 = np.dtype(np.uint8)
+    assert integer_form(np.array([[0.1, 1.0]]), u8, u8, 0.0) is None          # not k / 2**s
+    assert integer_form(np.array([[1.0, 2.0]]), u8, u8, 0.5) is None          # fill not an integer
+    assert integer_form(np.array([[1.0, 2.0]]), u8, np.dtype(np.float32), 0.0) is None  # float result
+    assert integer_form(np.array([[1.0, 2.0]]), np.dtype(np.int32), u8, 0.0) is None    # 32-bit image
+    assert integer_form(np.full((1, 2), 2.0 ** 30), u8, u8, 0.0) is None      # sums past int32

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
-STORE_COPY, STORE_ADD, STORE_SATURATE = range(3)
+STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_SCALED = range(4)
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
@@ -126,12 +126,13 @@ def _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, chann
 def _store_row(acc, out_row, store, saturation):
     """Write `acc` into `out_row`: copy, add, or round half to even and saturate.
 
-    saturation: (lo, hi, min, max); values below `lo` or above `hi`, the extreme
-    floats that fit the output type, store the type's exact limits `min` and
-    `max`. Returns how many NaN met an integer output (they are stored as 0 and
-    the caller raises).
+    saturation: (lo, hi, min, max, scale); values below `lo` or above `hi`, the
+    extreme floats that fit the output type, store the type's exact limits `min`
+    and `max`. STORE_SCALED is for exact integer sums: each is first multiplied by
+    `scale`, a power of two (exact in float64). Returns how many NaN met an integer
+    output (they are stored as 0 and the caller raises).
     """
-    lo, hi, smallest, largest = saturation
+    lo, hi, smallest, largest, scale = saturation
     n_nan = 0
     if store == STORE_COPY:
         for i in range(acc.size):
@@ -139,13 +140,22 @@ def _store_row(acc, out_row, store, saturation):
     elif store == STORE_ADD:
         for i in range(acc.size):
             out_row[i] += acc[i]
-    else:
+    elif store == STORE_SATURATE:
         for i in range(acc.size):
             v = acc[i]
             if v != v:
                 n_nan += 1
                 out_row[i] = 0
             elif v < lo:
+                out_row[i] = smallest
+            elif v > hi:
+                out_row[i] = largest
+            else:
+                out_row[i] = np.rint(v)
+    else:
+        for i in range(acc.size):
+            v = acc[i] * scale
+            if v < lo:
                 out_row[i] = smallest
             elif v > hi:
                 out_row[i] = largest
@@ -182,7 +192,7 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
     return n_nan
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)  # not inlined: correlate_rows calls it from two places, compiled once
 def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origin_y, origin_x, border,
                    fill, taps, source_rows):
     """Add output row y's sums to `acc`, four taps per pass."""

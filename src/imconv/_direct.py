@@ -57,11 +57,17 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    weights, rows, columns = tap_table(kernel, accumulator)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
+    exact = integer_form(kernel, flat_src.dtype, out.dtype, fill)
+    if exact is not None:  # sums in int32, then scaled, rounded and saturated
+        kernel, scale = exact
+        accumulator = np.dtype(np.int32)
+        lo, hi, smallest, largest, _ = store_rule(out.dtype, np.dtype(np.float64), False)[1]
+        store, saturation = _compiled.STORE_SCALED, (lo, hi, smallest, largest, scale)
+    weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
-    in_place = out.dtype == accumulator and flat_out.flags.c_contiguous
+    in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
 
     offsets = (columns - origin[1]) * channels
 
@@ -76,10 +82,38 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
 
 
 def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
-    """The store code of `_compiled` and its (lo, hi, min, max) saturation bounds."""
+    """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule."""
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
-        return _compiled.STORE_SATURATE, (lo, hi, out_dtype.type(info.min), out_dtype.type(info.max))
+        return _compiled.STORE_SATURATE, (lo, hi, out_dtype.type(info.min), out_dtype.type(info.max), 1.0)
     store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
-    return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0))
+    return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0), 1.0)
+
+
+def integer_form(kernel: np.ndarray, src_dtype: np.dtype, out_dtype: np.dtype, fill: float):
+    """(int32 kernel, 2**-shift) when integer sums are exact for this call, else None.
+
+    For 8- and 16-bit integer images filtered into an integer type by a kernel of
+    small integers times a power of two (sharpen, laplacian, Sobel, emboss, a
+    binomial / 256), every sum is an exact int32: the result, rounded half to
+    even and saturated, equals the float64 reference's bit for bit.
+
+    >>> integer_form(np.array([[1.0, 2, 1]]) / 4, np.dtype(np.uint8), np.dtype(np.uint8), 0.0)
+    (array([[1, 2, 1]], dtype=int32), 0.25)
+    >>> integer_form(np.array([[0.1]]), np.dtype(np.uint8), np.dtype(np.uint8), 0.0) is None
+    True
+    """
+    if src_dtype.kind not in "biu" or src_dtype.itemsize > 2 or out_dtype.kind not in "iu":
+        return None
+    if kernel.dtype.kind != "f" or fill != np.floor(fill):
+        return None
+    largest_pixel = max(abs(int(np.iinfo(src_dtype).min)), int(np.iinfo(src_dtype).max), abs(fill)) \
+        if src_dtype.kind != "b" else max(1.0, abs(fill))
+    for shift in range(0, 17):
+        scaled = kernel * 2.0 ** shift
+        if (scaled == np.round(scaled)).all():
+            if np.abs(scaled).sum() * largest_pixel < 2 ** 31:
+                return scaled.astype(np.int32), 2.0 ** -shift
+            return None
+    return None
