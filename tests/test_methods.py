@@ -369,3 +369,12 @@ def test_the_integer_path_is_taken_only_where_sums_are_exact():
     assert integer_form(np.array([[1.0, 2.0]]), u8, np.dtype(np.float32), 0.0) is None  # float result
     assert integer_form(np.array([[1.0, 2.0]]), np.dtype(np.int32), u8, 0.0) is None    # 32-bit image
     assert integer_form(np.full((1, 2), 2.0 ** 30), u8, u8, 0.0) is None      # sums past int32
+
+
+def test_box_allocates_no_image_sized_buffer():
+    image = np.ones((1024, 1024), np.float32)
+    kernel = np.full((21, 21), 1 / 441, np.float32)
+    imconv.correlate(image[:32, :32], kernel, method="box")  # compile first
+    extra = bytes_beyond_result(lambda: imconv.correlate(image, kernel, method="box"))
+    ring = (21 + 6) * 1024 * 8  # kh + 4 rows of sums and two float64 rows, per thread
+    assert extra <= 8 * ring + 64 * 1024, f"{extra} bytes beyond the output"

@@ -3,8 +3,10 @@
 A kh x kw kernel of equal weights w is w times the sum of a window. Each row's
 window sums come from a running sum (add the pixel entering, subtract the one
 leaving), then each column's from a running sum over those rows: about four
-additions per pixel for any kernel size. Sums run in float64. Memory: one float
-buffer of the row sums (output width x image height) beyond the output.
+additions per pixel for any kernel size. Sums run in float64. Each thread keeps
+the row sums of the rows its window spans in a ring of kh + 4 rows, as the
+separable method does. Memory: the output and, per thread, kh + 6 rows of the
+output's width.
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it),
 so the planner never chooses this method for images or fills that are not
@@ -16,7 +18,6 @@ from __future__ import annotations
 import numpy as np
 
 from . import _compiled
-from ._borders import CONSTANT
 from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import run_bands
 
@@ -47,20 +48,17 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
                   border: int, fill: float, accumulator: np.dtype, accumulate: bool) -> int:
     """`_direct.correlate_direct` for a kernel of `kernel_shape` whose every weight is `weight`."""
     (kh, kw), (oy, ox) = kernel_shape, origin
-    height, _, channels = src.shape
+    channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    rows = np.empty((height, out_width * channels), accumulator)
-    run_bands(lambda y0, y1: _compiled.box_rows(flat_src, channels, kw, ox, border, float(fill),
-                                                rows, np.zeros(4), y0, y1),
-              height, out_width * channels * 4)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
-    fill_sum = float(fill) * kw if border == CONSTANT else 0.0
 
     def band(y0, y1):
-        sums = np.empty(out_width * channels)
-        scaled = np.empty(out_width * channels)
-        return _compiled.box_columns(rows, kh, oy, border, fill_sum, weight, flat_out, sums, scaled,
-                                     y0, y1, store, saturation)
+        ring = np.empty((kh + 4, out_width * channels), accumulator)
+        sums, scaled = np.empty((2, out_width * channels))
+        return _compiled.box_band(
+            flat_src, channels, kw, kh, ox, oy, border, float(fill), weight, flat_out, ring,
+            np.empty(kh + 4, np.int64), np.empty((2, 4), np.int64), np.zeros(4), sums, scaled,
+            y0, y1, store, saturation)
 
-    return sum(run_bands(band, out_height, out_width * channels * 4))
+    return sum(run_bands(band, out_height, out_width * channels * 8))

@@ -258,15 +258,91 @@ def _box_row_edges(row, target, channels, c, width, size_x, origin_x, border, fi
 
 
 @numba.njit(**_JIT)
-def box_rows(src, channels, size_x, origin_x, border, fill, out, totals, y_start, y_stop):
-    """``out[y, x] = sum_{j < size_x} ext(y, x + j - origin_x)`` for rows y_start..y_stop.
+def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, weight, out, ring,
+             owners, group, totals, sums, scaled, y_start, y_stop, store, saturation):
+    """Rows y_start..y_stop of ``out = weight * (window sums of size_y x size_x)``.
 
-    src: (H, W * channels); out: (H, Wout * channels), channels interleaved; totals:
-    float64 scratch of 4. Each
-    channel of a row is one running sum. Where the pixels entering and leaving
-    the window both lie inside the row, four rows advance together: four
-    independent chains of additions keep the CPU busy where one would wait on
-    the latency of each add.
+    The window sum of a row (a running sum along it) is kept in `ring` (size_y + 4
+    rows of Wout * channels floats, cached per thread), at slot ``p % len(ring)`` of
+    its position p before the border maps it, as in `separable_rows`; the column sums
+    run down the band in float64 `sums`: add the row entering the window, subtract
+    the one leaving. owners: int64 scratch, one per ring row; group: int64 (2, 4)
+    scratch; totals: float64 scratch of 4; scaled: float64 scratch row. Returns the
+    NaN count of `_store_row`.
+    """
+    height = src.shape[0]
+    fill_sum = fill * size_x  # the window sum along a constant border's outside row
+    owners[:] = -(1 << 62)  # no position yet
+    sums[:] = 0.0
+    for i in range(size_y):
+        slot = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals,
+                         y_start + i - origin_y, height)
+        _add_slot(sums, ring, slot, fill_sum, 1.0)
+    n_nan = 0
+    for y in range(y_start, y_stop):
+        if y > y_start:
+            entering = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
+                                 totals, y - 1 - origin_y + size_y, height)
+            leaving = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
+                                totals, y - 1 - origin_y, height)
+            if entering >= 0 and leaving >= 0:  # one fused loop
+                add, remove = ring[entering], ring[leaving]
+                for i in range(sums.size):
+                    sums[i] += float(add[i]) - float(remove[i])
+            else:
+                _add_slot(sums, ring, entering, fill_sum, 1.0)
+                _add_slot(sums, ring, leaving, fill_sum, -1.0)
+        for i in range(sums.size):
+            scaled[i] = weight * sums[i]
+        n_nan += _store_row(scaled, out[y], store, saturation)
+    return n_nan
+
+
+@numba.njit(inline="always", **_JIT)
+def _add_slot(sums, ring, slot, fill_sum, sign):
+    """sums += sign * (ring row `slot`, or a constant border's outside row when slot < 0)."""
+    if slot < 0:
+        for i in range(sums.size):
+            sums[i] += sign * fill_sum
+    else:
+        row = ring[slot]
+        for i in range(sums.size):
+            sums[i] += sign * row[i]
+
+
+@numba.njit(inline="always", **_JIT)
+def _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals, position,
+              height):
+    """The ring slot holding the window sums of row `position` (-1: a constant border's row).
+
+    A missing row is computed with up to three that follow it, four running sums at once.
+    """
+    if source_index(position, height, border) < 0:
+        return -1
+    slots = ring.shape[0]
+    slot = position % slots
+    if owners[slot] != position:
+        n = 0
+        for p in range(position, position + 4):
+            sy = source_index(p, height, border)
+            if sy >= 0 and owners[p % slots] != p:
+                group[0, n] = sy
+                group[1, n] = p % slots
+                owners[p % slots] = p
+                n += 1
+        box_rows(src, channels, size_x, origin_x, border, fill, ring, group[0], group[1], n, totals)
+    return slot
+
+
+@numba.njit(**_JIT)
+def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, targets, n, totals):
+    """``out[targets[r], x] = sum_{j < size_x} ext(sources[r], x + j - origin_x)`` for r < n <= 4.
+
+    src: (H, W * channels); out: (rows, Wout * channels), channels interleaved; totals:
+    float64 scratch of 4. Each channel of a row is one running sum. Where the pixels
+    entering and leaving the window both lie inside the row, the rows advance
+    together: four independent chains of additions keep the CPU busy where one
+    would wait on the latency of each add.
     """
     width = src.shape[1] // channels
     out_width = out.shape[1] // channels
@@ -274,85 +350,41 @@ def box_rows(src, channels, size_x, origin_x, border, fill, out, totals, y_start
     last = max(min(out_width, width + origin_x - size_x + 1), first)
     entering = (size_x - 1 - origin_x) * channels
     leaving = (-1 - origin_x) * channels
-    for y0 in range(y_start, y_stop, 4):
-        n = min(4, y_stop - y0)
-        for c in range(channels):
+    for c in range(channels):
+        for r in range(n):
+            row, target = src[sources[r]], out[targets[r]]
+            total = 0.0
+            for j in range(size_x):
+                total += _read(row, j - origin_x, width, channels, c, border, fill)
+            target[c] = total
+            totals[r] = _box_row_edges(row, target, channels, c, width, size_x, origin_x,
+                                       border, fill, 1, first, total)
+        if n == 4:
+            r0, r1, r2, r3 = src[sources[0]], src[sources[1]], src[sources[2]], src[sources[3]]
+            o0, o1, o2, o3 = out[targets[0]], out[targets[1]], out[targets[2]], out[targets[3]]
+            t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
+            for x in range(first, last):
+                e = x * channels + c
+                t0 += float(r0[e + entering]) - float(r0[e + leaving])
+                t1 += float(r1[e + entering]) - float(r1[e + leaving])
+                t2 += float(r2[e + entering]) - float(r2[e + leaving])
+                t3 += float(r3[e + entering]) - float(r3[e + leaving])
+                o0[e] = t0
+                o1[e] = t1
+                o2[e] = t2
+                o3[e] = t3
+            totals[0], totals[1], totals[2], totals[3] = t0, t1, t2, t3
+        else:
             for r in range(n):
-                row, target = src[y0 + r], out[y0 + r]
-                total = 0.0
-                for j in range(size_x):
-                    total += _read(row, j - origin_x, width, channels, c, border, fill)
-                target[c] = total
-                totals[r] = _box_row_edges(row, target, channels, c, width, size_x, origin_x,
-                                           border, fill, 1, first, total)
-            if n == 4:
-                r0, r1, r2, r3 = src[y0], src[y0 + 1], src[y0 + 2], src[y0 + 3]
-                o0, o1, o2, o3 = out[y0], out[y0 + 1], out[y0 + 2], out[y0 + 3]
-                t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
+                row, target, total = src[sources[r]], out[targets[r]], totals[r]
                 for x in range(first, last):
                     e = x * channels + c
-                    t0 += float(r0[e + entering]) - float(r0[e + leaving])
-                    t1 += float(r1[e + entering]) - float(r1[e + leaving])
-                    t2 += float(r2[e + entering]) - float(r2[e + leaving])
-                    t3 += float(r3[e + entering]) - float(r3[e + leaving])
-                    o0[e] = t0
-                    o1[e] = t1
-                    o2[e] = t2
-                    o3[e] = t3
-                totals[0], totals[1], totals[2], totals[3] = t0, t1, t2, t3
-            else:
-                for r in range(n):
-                    row, target, total = src[y0 + r], out[y0 + r], totals[r]
-                    for x in range(first, last):
-                        e = x * channels + c
-                        total += float(row[e + entering]) - float(row[e + leaving])
-                        target[e] = total
-                    totals[r] = total
-            for r in range(n):
-                _box_row_edges(src[y0 + r], out[y0 + r], channels, c, width, size_x, origin_x,
-                               border, fill, last, out_width, totals[r])
-
-
-@numba.njit(inline="always", **_JIT)
-def _add_row(sums, rows, p, height, border, fill_sum, sign):
-    sy = source_index(p, height, border)
-    if sy < 0:
-        for i in range(sums.size):
-            sums[i] += sign * fill_sum
-    else:
-        source = rows[sy]
-        for i in range(sums.size):
-            sums[i] += sign * source[i]
-
-
-@numba.njit(**_JIT)
-def box_columns(rows, size_y, origin_y, border, fill_sum, weight, out, sums, scaled, y_start,
-                y_stop, store, saturation):
-    """``out[y] = weight * sum_{i < size_y} rows[y + i - origin_y]`` for y_start..y_stop.
-
-    rows: the `box_rows` result; outside rows of a constant border hold `fill_sum`.
-    sums, scaled: float64 scratch rows. Returns the NaN count of `_store_row`.
-    """
-    height = rows.shape[0]
-    sums[:] = 0.0
-    for i in range(size_y):
-        _add_row(sums, rows, y_start + i - origin_y, height, border, fill_sum, 1.0)
-    n_nan = 0
-    for y in range(y_start, y_stop):
-        entering, leaving = y - 1 - origin_y + size_y, y - 1 - origin_y
-        if y > y_start and 0 <= leaving and entering < height:  # both rows inside: one fused loop
-            add, remove = rows[entering], rows[leaving]
-            for i in range(sums.size):
-                sums[i] += float(add[i]) - float(remove[i])
-                scaled[i] = weight * sums[i]
-        else:
-            if y > y_start:
-                _add_row(sums, rows, entering, height, border, fill_sum, 1.0)
-                _add_row(sums, rows, leaving, height, border, fill_sum, -1.0)
-            for i in range(sums.size):
-                scaled[i] = weight * sums[i]
-        n_nan += _store_row(scaled, out[y], store, saturation)
-    return n_nan
+                    total += float(row[e + entering]) - float(row[e + leaving])
+                    target[e] = total
+                totals[r] = total
+        for r in range(n):
+            _box_row_edges(src[sources[r]], out[targets[r]], channels, c, width, size_x, origin_x,
+                           border, fill, last, out_width, totals[r])
 
 
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
