@@ -184,6 +184,7 @@ def summary(rows: list[dict]) -> str:
 
 def chart(rows: list[dict], path: Path) -> None:
     import matplotlib
+    import matplotlib.ticker
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
@@ -201,6 +202,8 @@ def chart(rows: list[dict], path: Path) -> None:
         axis.bar(x + 0.2, versus_best, 0.4, label="vs best peer")
         axis.axhline(1.0, color="black", linewidth=0.8)
         axis.set_yscale("log")
+        axis.yaxis.set_major_formatter(matplotlib.ticker.FuncFormatter(lambda v, _: f"{v:g}x"))
+        axis.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
         axis.set_xticks(x, labels, rotation=30, ha="right", fontsize=8)
         axis.set_ylabel("speed-up (x)")
         axis.set_title(f"imconv speed-up, {size} x {size} {dtype}, border reflect101 (above 1: imconv faster)",
