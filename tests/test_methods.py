@@ -378,3 +378,14 @@ def test_box_allocates_no_image_sized_buffer():
     extra = bytes_beyond_result(lambda: imconv.correlate(image, kernel, method="box"))
     ring = (21 + 6) * 1024 * 8  # kh + 4 rows of sums and two float64 rows, per thread
     assert extra <= 8 * ring + 64 * 1024, f"{extra} bytes beyond the output"
+
+
+@given(data=st.data(), kernel=box_kernels(), border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       image_dtype=st.sampled_from([np.uint8, np.int16, np.uint16, np.bool_]), fill=st.integers(-300, 300))
+def test_box_on_integer_images_sums_exactly(data, kernel, border, mode, image_dtype, fill):
+    image = data.draw(images(dtype=image_dtype, channels=(None, 3)))
+    assume(mode != "valid" or (kernel.shape[0] <= image.shape[0] and kernel.shape[1] <= image.shape[1]))
+    options = dict(border=border, mode=mode, fill=float(fill), dtype=np.float64)
+    expected = reference.correlate(image, kernel, **options)
+    actual = imconv.correlate(image, kernel, method="box", **options)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))

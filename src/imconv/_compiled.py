@@ -241,25 +241,25 @@ def all_finite(values):
 
 
 @numba.njit(inline="always", **_JIT)
-def _read(row, p, width, channels, c, border, fill):
+def _read(row, p, width, channels, c, border, fill, zero):
     sx = source_index(p, width, border)
-    return fill if sx < 0 else float(row[sx * channels + c])
+    return fill if sx < 0 else zero + row[sx * channels + c]
 
 
 @numba.njit(inline="always", **_JIT)
 def _box_row_edges(row, target, channels, c, width, size_x, origin_x, border, fill, x_start, x_stop,
-                   total):
+                   total, zero):
     """Continue the running sum of one row through the border for x_start..x_stop."""
     for x in range(x_start, x_stop):
-        total += (_read(row, x - 1 - origin_x + size_x, width, channels, c, border, fill)
-                  - _read(row, x - 1 - origin_x, width, channels, c, border, fill))
+        total += (_read(row, x - 1 - origin_x + size_x, width, channels, c, border, fill, zero)
+                  - _read(row, x - 1 - origin_x, width, channels, c, border, fill, zero))
         target[x * channels + c] = total
     return total
 
 
 @numba.njit(**_JIT)
 def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, weight, out, ring,
-             owners, group, totals, sums, scaled, y_start, y_stop, store, saturation):
+             owners, group, totals, sums, scaled, zero, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of ``out = weight * (window sums of size_y x size_x)``.
 
     The window sum of a row (a running sum along it) is kept in `ring` (size_y + 4
@@ -267,31 +267,33 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
     its position p before the border maps it, as in `separable_rows`; the column sums
     run down the band in float64 `sums`: add the row entering the window, subtract
     the one leaving. owners: int64 scratch, one per ring row; group: int64 (2, 4)
-    scratch; totals: float64 scratch of 4; scaled: float64 scratch row. Returns the
-    NaN count of `_store_row`.
+    scratch; totals: scratch of 4; scaled: float64 scratch row. zero: 0 in the type
+    of the sums: int64 for integer images, whose sums are then exact (`ring` int32,
+    `sums`, `totals` and `fill` int64), else float64. Returns the NaN count of
+    `_store_row`.
     """
     height = src.shape[0]
     fill_sum = fill * size_x  # the window sum along a constant border's outside row
     owners[:] = -(1 << 62)  # no position yet
-    sums[:] = 0.0
+    sums[:] = zero
     for i in range(size_y):
         slot = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals,
-                         y_start + i - origin_y, height)
-        _add_slot(sums, ring, slot, fill_sum, 1.0)
+                         zero, y_start + i - origin_y, height)
+        _add_slot(sums, ring, slot, fill_sum, False)
     n_nan = 0
     for y in range(y_start, y_stop):
         if y > y_start:
             entering = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
-                                 totals, y - 1 - origin_y + size_y, height)
+                                 totals, zero, y - 1 - origin_y + size_y, height)
             leaving = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
-                                totals, y - 1 - origin_y, height)
+                                totals, zero, y - 1 - origin_y, height)
             if entering >= 0 and leaving >= 0:  # one fused loop
                 add, remove = ring[entering], ring[leaving]
                 for i in range(sums.size):
-                    sums[i] += float(add[i]) - float(remove[i])
+                    sums[i] = (sums[i] + add[i]) - remove[i]
             else:
-                _add_slot(sums, ring, entering, fill_sum, 1.0)
-                _add_slot(sums, ring, leaving, fill_sum, -1.0)
+                _add_slot(sums, ring, entering, fill_sum, False)
+                _add_slot(sums, ring, leaving, fill_sum, True)
         for i in range(sums.size):
             scaled[i] = weight * sums[i]
         n_nan += _store_row(scaled, out[y], store, saturation)
@@ -299,20 +301,24 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
 
 
 @numba.njit(inline="always", **_JIT)
-def _add_slot(sums, ring, slot, fill_sum, sign):
-    """sums += sign * (ring row `slot`, or a constant border's outside row when slot < 0)."""
+def _add_slot(sums, ring, slot, fill_sum, subtract):
+    """sums += (or -= if `subtract`) ring row `slot`, or a constant border's outside row if slot < 0."""
     if slot < 0:
         for i in range(sums.size):
-            sums[i] += sign * fill_sum
+            sums[i] += -fill_sum if subtract else fill_sum
+    elif subtract:
+        row = ring[slot]
+        for i in range(sums.size):
+            sums[i] -= row[i]
     else:
         row = ring[slot]
         for i in range(sums.size):
-            sums[i] += sign * row[i]
+            sums[i] += row[i]
 
 
 @numba.njit(inline="always", **_JIT)
-def _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals, position,
-              height):
+def _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals, zero,
+              position, height):
     """The ring slot holding the window sums of row `position` (-1: a constant border's row).
 
     A missing row is computed with up to three that follow it, four running sums at once.
@@ -330,16 +336,17 @@ def _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group
                 group[1, n] = p % slots
                 owners[p % slots] = p
                 n += 1
-        box_rows(src, channels, size_x, origin_x, border, fill, ring, group[0], group[1], n, totals)
+        box_rows(src, channels, size_x, origin_x, border, fill, ring, group[0], group[1], n, totals,
+                 zero)
     return slot
 
 
 @numba.njit(**_JIT)
-def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, targets, n, totals):
+def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, targets, n, totals, zero):
     """``out[targets[r], x] = sum_{j < size_x} ext(sources[r], x + j - origin_x)`` for r < n <= 4.
 
     src: (H, W * channels); out: (rows, Wout * channels), channels interleaved; totals:
-    float64 scratch of 4. Each channel of a row is one running sum. Where the pixels
+    scratch of 4 and zero: 0, both of the sums' type (see `box_band`). Each channel of a row is one running sum. Where the pixels
     entering and leaving the window both lie inside the row, the rows advance
     together: four independent chains of additions keep the CPU busy where one
     would wait on the latency of each add.
@@ -353,22 +360,22 @@ def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, target
     for c in range(channels):
         for r in range(n):
             row, target = src[sources[r]], out[targets[r]]
-            total = 0.0
+            total = zero
             for j in range(size_x):
-                total += _read(row, j - origin_x, width, channels, c, border, fill)
+                total += _read(row, j - origin_x, width, channels, c, border, fill, zero)
             target[c] = total
             totals[r] = _box_row_edges(row, target, channels, c, width, size_x, origin_x,
-                                       border, fill, 1, first, total)
+                                       border, fill, 1, first, total, zero)
         if n == 4:
             r0, r1, r2, r3 = src[sources[0]], src[sources[1]], src[sources[2]], src[sources[3]]
             o0, o1, o2, o3 = out[targets[0]], out[targets[1]], out[targets[2]], out[targets[3]]
             t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
             for x in range(first, last):
                 e = x * channels + c
-                t0 += float(r0[e + entering]) - float(r0[e + leaving])
-                t1 += float(r1[e + entering]) - float(r1[e + leaving])
-                t2 += float(r2[e + entering]) - float(r2[e + leaving])
-                t3 += float(r3[e + entering]) - float(r3[e + leaving])
+                t0 += (zero + r0[e + entering]) - (zero + r0[e + leaving])
+                t1 += (zero + r1[e + entering]) - (zero + r1[e + leaving])
+                t2 += (zero + r2[e + entering]) - (zero + r2[e + leaving])
+                t3 += (zero + r3[e + entering]) - (zero + r3[e + leaving])
                 o0[e] = t0
                 o1[e] = t1
                 o2[e] = t2
@@ -379,12 +386,12 @@ def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, target
                 row, target, total = src[sources[r]], out[targets[r]], totals[r]
                 for x in range(first, last):
                     e = x * channels + c
-                    total += float(row[e + entering]) - float(row[e + leaving])
+                    total += (zero + row[e + entering]) - (zero + row[e + leaving])
                     target[e] = total
                 totals[r] = total
         for r in range(n):
             _box_row_edges(src[sources[r]], out[targets[r]], channels, c, width, size_x, origin_x,
-                           border, fill, last, out_width, totals[r])
+                           border, fill, last, out_width, totals[r], zero)
 
 
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
