@@ -19,6 +19,7 @@ from ._display import to_uint8
 from ._image_files import (DEFAULT_MAX_PIXELS, SAMPLE_PATH, ImageFileError, ImageFileWarning,
                            read_image, write_image)
 from ._matching import Match, MatchScores, find_matches, match_template
+from ._warm import warm
 
 __version__ = "0.1.0"
 
@@ -41,6 +42,7 @@ __all__ = [
     "sample_image",
     "to_uint8",
     "write_image",
+    "warm",
 ]
 
 

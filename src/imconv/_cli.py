@@ -24,6 +24,7 @@ from ._image_files import SAMPLE_PATH, read_image, write_image
 from ._kernel_spec import parse_kernel
 from ._matching import METHODS, find_matches, match_template
 from ._pictures import draw_boxes, heat_map
+from ._warm import warm
 
 EXAMPLES = """\
 examples:
@@ -85,7 +86,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"imconv {__version__}")
     parser.set_defaults(command=_no_command)
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
-    for add in (_add_demo, _add_bank, _add_apply, _add_kernels, _add_match):
+    for add in (_add_demo, _add_bank, _add_apply, _add_kernels, _add_match, _add_warm):
         add(commands, common)
     return parser
 
@@ -97,7 +98,7 @@ def _subparser(commands, common, name, help_text, description=None):
 
 
 def _no_command(args, say) -> int:
-    raise UsageError("choose a command: demo, bank, apply, kernels or match")
+    raise UsageError("choose a command: demo, bank, apply, kernels, match or warm")
 
 
 # --- demo and bank ------------------------------------------------------------------
@@ -261,3 +262,14 @@ def _match(args, say) -> int:
     write_image(out / "scores.png", heat_map(scores))
     say(f"wrote matches.png and scores.png to {out}/", level=1)
     return 0
+
+
+# --- warm -----------------------------------------------------------------------------
+
+def _add_warm(commands, common):
+    warm_command = _subparser(
+        commands, common, "warm", "compile the common kernels now (once per install)",
+        "Compile every method for the common image types now, so that first calls in later "
+        "processes load machine code from numba's cache instead of compiling it (a few "
+        "seconds per new type, once). Run it once after installing, e.g. in a Docker build.")
+    warm_command.set_defaults(command=lambda args, say: (warm(echo=say), 0)[1])
