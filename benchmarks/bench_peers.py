@@ -169,6 +169,29 @@ def table_line(row: dict) -> str:
             f"{ours / row['copy']:.1f} | {row['reference_ratio']:.0f}x |")
 
 
+PEERS = ("cv2.filter2D", "cv2.sepFilter2D", "cv2.blur", "cv2.GaussianBlur", "ndimage.correlate",
+         "signal.oaconvolve", "torch.conv2d", "reference (256²)")
+
+
+def peer_table(rows: list[dict]) -> str:
+    """Every peer's time in ms (— where it does not apply); the reference's is its ratio."""
+    lines = ["| size | image | kernel | imconv | " + " | ".join(PEERS) + " |",
+             "|---|---|---|---:|" + "---:|" * len(PEERS)]
+    for row in rows:
+        times = row["times"]
+        cells = []
+        for peer in PEERS[:-1]:
+            if peer in times:
+                seconds, runs = times[peer]
+                cells.append(f"{seconds * 1e3:.1f}{'¹' if runs == 1 else ''}")
+            else:
+                cells.append("—")
+        cells.append(f"{row['reference_ratio']:.0f}x slower")
+        lines.append(f"| {row['size']} | {row['dtype']} | {row['kernel']} | "
+                     f"{times['imconv'][0] * 1e3:.1f} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def summary(rows: list[dict]) -> str:
     lines = []
     for size in sorted({row["size"] for row in rows}):
@@ -228,7 +251,8 @@ def main() -> None:
              "the image into a preallocated array.\n" + summary(rows) + "\n")
     print(notes)
     args.out.mkdir(parents=True, exist_ok=True)
-    table = "\n".join([header, HEADER, *map(table_line, rows), notes])
+    table = "\n".join([header, HEADER, *map(table_line, rows), notes,
+                       "Every peer's time (ms):\n", peer_table(rows), ""])
     (args.out / "peers.md").write_text(table)
     chart(rows, args.out / "peers.png")
     print(f"wrote {args.out / 'peers.md'} and {args.out / 'peers.png'}")

@@ -346,10 +346,10 @@ def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, target
     """``out[targets[r], x] = sum_{j < size_x} ext(sources[r], x + j - origin_x)`` for r < n <= 4.
 
     src: (H, W * channels); out: (rows, Wout * channels), channels interleaved; totals:
-    scratch of 4 and zero: 0, both of the sums' type (see `box_band`). Each channel of a row is one running sum. Where the pixels
-    entering and leaving the window both lie inside the row, the rows advance
-    together: four independent chains of additions keep the CPU busy where one
-    would wait on the latency of each add.
+    scratch of 4 and zero: 0, both of the sums' type (see `box_band`). Each channel of
+    a row is one running sum. Where the pixels entering and leaving the window both
+    lie inside the row, the rows advance together: four independent chains of
+    additions keep the CPU busy where one would wait on the latency of each add.
     """
     width = src.shape[1] // channels
     out_width = out.shape[1] // channels

@@ -29,7 +29,6 @@ from ._fft import fft_precision, transformed_per_pixel
 from ._separable import factor_tolerance, lowrank_factors, separable_factors
 
 _MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())
-FINITE_ONLY = ("lowrank", "box", "fft")  # methods that would spread a NaN or inf
 
 
 @dataclass(frozen=True)
@@ -53,7 +52,8 @@ def plan(request: Request) -> Plan:
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
     costs, finite_only = _candidate_costs(request)
     if finite_only:
-        scan = _MODEL["direct"][_model_key(request.image.dtype)]["scan_ns"] if request.image.dtype.kind in "fc" else 0.0
+        needs_scan = request.image.dtype.kind in "fc"
+        scan = _MODEL["direct"][_model_key(request.image.dtype)]["scan_ns"] if needs_scan else 0.0
         finite_only = {method: ns + scan for method, ns in finite_only.items()}
         wanted = request.method in finite_only or (
             request.method == "auto" and min(finite_only.values()) < min(costs.values()))
@@ -86,7 +86,8 @@ def _candidate_costs(request: Request):
     if request.kernel.ndim == 2:
         for method in ("separable", "lowrank"):
             terms = [kernel_terms(p, method, request.accumulator) for p in parts]
-            if all(t is not None for t in terms) and (method == "separable" or any(len(t) > 1 for t in terms)):
+            applies = all(t is not None for t in terms)
+            if applies and (method == "separable" or any(len(t) > 1 for t in terms)):
                 ns = passes * sum(
                     _pass_ns(source, np.count_nonzero(row)) + _pass_ns(buffer, np.count_nonzero(column))
                     + _MODEL["direct"][source]["buffer_ns"] for t in terms for column, row in t)
