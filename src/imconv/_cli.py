@@ -272,4 +272,9 @@ def _add_warm(commands, common):
         "Compile every method for the common image types now, so that first calls in later "
         "processes load machine code from numba's cache instead of compiling it (a few "
         "seconds per new type, once). Run it once after installing, e.g. in a Docker build.")
-    warm_command.set_defaults(command=lambda args, say: (warm(echo=say), 0)[1])
+    warm_command.set_defaults(command=_warm)
+
+
+def _warm(args, say) -> int:
+    warm(echo=say)
+    return 0

@@ -23,7 +23,7 @@ import numpy as np
 
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
-STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_SCALED = range(4)
+STORE_COPY, STORE_ADD, STORE_SATURATE = range(3)
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
@@ -128,9 +128,9 @@ def _store_row(acc, out_row, store, saturation):
 
     saturation: (lo, hi, min, max, scale); values below `lo` or above `hi`, the
     extreme floats that fit the output type, store the type's exact limits `min`
-    and `max`. STORE_SCALED is for exact integer sums: each is first multiplied by
-    `scale`, a power of two (exact in float64). Returns how many NaN met an integer
-    output (they are stored as 0 and the caller raises).
+    and `max`; each sum is first multiplied by `scale`: 1.0, or a power of two for
+    the exact integer sums of `_direct.integer_form` (exact in float64). Returns how
+    many NaN met an integer output (they are stored as 0 and the caller raises).
     """
     lo, hi, smallest, largest, scale = saturation
     n_nan = 0
@@ -140,22 +140,13 @@ def _store_row(acc, out_row, store, saturation):
     elif store == STORE_ADD:
         for i in range(acc.size):
             out_row[i] += acc[i]
-    elif store == STORE_SATURATE:
+    else:
         for i in range(acc.size):
-            v = acc[i]
+            v = acc[i] * scale
             if v != v:
                 n_nan += 1
                 out_row[i] = 0
             elif v < lo:
-                out_row[i] = smallest
-            elif v > hi:
-                out_row[i] = largest
-            else:
-                out_row[i] = np.rint(v)
-    else:
-        for i in range(acc.size):
-            v = acc[i] * scale
-            if v < lo:
                 out_row[i] = smallest
             elif v > hi:
                 out_row[i] = largest

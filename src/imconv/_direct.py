@@ -62,8 +62,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     if exact is not None:  # sums in int32, then scaled, rounded and saturated
         kernel, scale = exact
         accumulator = np.dtype(np.int32)
-        lo, hi, smallest, largest, _ = store_rule(out.dtype, np.dtype(np.float64), False)[1]
-        store, saturation = _compiled.STORE_SCALED, (lo, hi, smallest, largest, scale)
+        store, (lo, hi, smallest, largest, _) = store_rule(out.dtype, np.dtype(np.float64), False)
+        saturation = (lo, hi, smallest, largest, scale)
     weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
