@@ -148,7 +148,7 @@ def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=
 
 def compute(request: Request) -> np.ndarray:
     """Run a checked request: one real correlation pass per real/imaginary part."""
-    method = make_plan(request).method
+    method = make_plan(request, describe=False).method
     out = np.empty((*request.out_shape, request.channels), request.result_dtype)
     targets = {"real": out.real, "imag": out.imag} if out.dtype.kind == "c" else {"real": out}
     written = set()

@@ -23,6 +23,7 @@ is an error.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
@@ -75,6 +76,7 @@ def tile_shape(kernel_shape, out_shape) -> tuple[int, int]:
     return tuple(_best_side(k, n) for k, n in zip(kernel_shape, out_shape))
 
 
+@functools.lru_cache(maxsize=4096)
 def _best_side(k: int, n: int) -> int:
     def cost(side):  # pixels transformed along this axis (pocketfft's time per pixel is ~flat)
         return math.ceil(n / min(side - k + 1, n)) * side

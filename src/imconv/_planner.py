@@ -47,8 +47,11 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(request: Request) -> Plan:
-    """The plan for `request`: its `method` if given, else the cheapest candidate."""
+def plan(request: Request, *, describe: bool = True) -> Plan:
+    """The plan for `request`: its `method` if given, else the cheapest candidate.
+
+    `describe` adds a line about the request for printing (not needed to compute).
+    """
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
     costs, finite_only = _candidate_costs(request)
     if finite_only:
@@ -64,7 +67,7 @@ def plan(request: Request) -> Plan:
     if method not in predicted:
         raise ValueError(f"method={method!r} does not apply: {_why_not(method, finite_only)}; use "
                          "method='auto' or 'direct'")
-    return Plan(method, predicted, _describe(request))
+    return Plan(method, predicted, _describe(request) if describe else "")
 
 
 def kernel_terms(kernel: np.ndarray, method: str, accumulator: np.dtype):
@@ -84,7 +87,7 @@ def _candidate_costs(request: Request):
     costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
     finite_only = {}
     if request.kernel.ndim == 2:
-        for method in ("separable", "lowrank"):
+        for method in _factored_methods(parts):
             terms = [kernel_terms(p, method, request.accumulator) for p in parts]
             applies = all(t is not None for t in terms)
             if applies and (method == "separable" or any(len(t) > 1 for t in terms)):
@@ -98,6 +101,13 @@ def _candidate_costs(request: Request):
     transformed = transformed_per_pixel(request.kernel.shape[:2], request.out_shape)
     finite_only["fft"] = passes * len(parts) * fft["transform_ns"] * transformed
     return costs, finite_only
+
+
+def _factored_methods(parts) -> tuple[str, ...]:
+    """"separable", and "lowrank" only if two rank-1 terms could cost fewer taps than direct."""
+    taps = sum(np.count_nonzero(p) for p in parts)
+    kh, kw = parts[0].shape
+    return ("separable", "lowrank") if 2 * (kh + kw) * len(parts) < taps else ("separable",)
 
 
 def _why_not(method: str, finite_only: dict) -> str:
