@@ -1,4 +1,4 @@
-"""The ``imconv`` command line: demo, bank, apply, kernels, match.
+"""The ``imconv`` command line: demo, bank, apply, kernels, match, warm, learn.
 
 Every user error (a missing file, bad kernel text, an unknown name, a corrupt
 image) prints one line on stderr and exits with status 2, never a traceback.
@@ -18,6 +18,7 @@ import numpy as np
 from . import __version__, kernels
 from ._batch import DEFAULT_OUT, Recipe, UsageError, expand_inputs, plan_outputs, run_batch
 from ._borders import resolve_border
+from ._cli_learn import add_learn
 from ._correlation import explain
 from ._demo import run_bank
 from ._image_files import SAMPLE_PATH, read_image, write_image
@@ -36,6 +37,8 @@ examples:
   imconv kernels                               list the named kernels and builders
   imconv kernels gaussian:7:1.5                show one kernel
   imconv match photo.jpg eye.png -n 3 -o found/
+  imconv learn kernel photo.png blurred.npy --size 5x5
+  imconv learn digits --seed 1 -o digits/
 """
 
 
@@ -88,6 +91,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(title="commands", metavar="COMMAND", parser_class=_Parser)
     for add in (_add_demo, _add_bank, _add_apply, _add_kernels, _add_match, _add_warm):
         add(commands, common)
+    add_learn(commands, common, _subparser)
     return parser
 
 
@@ -98,7 +102,7 @@ def _subparser(commands, common, name, help_text, description=None):
 
 
 def _no_command(args, say) -> int:
-    raise UsageError("choose a command: demo, bank, apply, kernels, match or warm")
+    raise UsageError("choose a command: demo, bank, apply, kernels, match, warm or learn")
 
 
 # --- demo and bank ------------------------------------------------------------------
