@@ -218,6 +218,13 @@ ERRORS = [
     (["match", "photo.png", "missing.png"], "does not exist"),
     (["match", "photo.png", "big.png"], "larger than the image"),
     (["match", "photo.png", "photo.png", "-n", "0"], "n=0 must be a positive integer"),
+    (["learn"], "choose what to learn: kernel or digits"),
+    (["learn", "kernel", "photo.png", "photo.png"], "cannot identify a 3x3 kernel"),
+    (["learn", "kernel", "photo.png", "big.png"], "input 0 has shape (40, 50) but its target has (60, 60)"),
+    (["learn", "kernel", "photo.png", "photo.png", "--size", "3y3"], "--size '3y3' must be ROWSxCOLS"),
+    (["learn", "kernel", "photo.png", "corrupt.npy"], "corrupt.npy: not a readable .npy array"),
+    (["learn", "kernel", "photo.png", "missing.png"], "does not exist"),
+    (["learn", "digits", "--epochs", "0"], "--epochs 0 must be at least 1"),
     (["frobnicate"], "invalid choice: 'frobnicate'"),
     ([], "choose a command"),
 ]
@@ -229,6 +236,7 @@ def test_every_user_error_is_one_line_with_status_2(tmp_path, args, message):
     imconv.write_image(tmp_path / "photo.png", rgba)
     imconv.write_image(tmp_path / "big.png", np.zeros((60, 60, 4), np.uint8))
     (tmp_path / "corrupt.png").write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(40))
+    (tmp_path / "corrupt.npy").write_bytes(b"\x93NUMPY" + bytes(10))
     (tmp_path / "empty_folder").mkdir()
     before = sorted(p.name for p in tmp_path.iterdir())
     done = run(*args, cwd=tmp_path)
@@ -267,3 +275,30 @@ def test_warm_compiles_the_common_kernels_and_writes_nothing_here(tmp_path):
     assert result.returncode == 0, result.stderr
     assert re.fullmatch(r"60 calls ready in \d+\.\d s\n", result.stdout)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_learn_kernel_recovers_a_kernel_from_files(tmp_path, photos):
+    camera = photos["camera"]
+    imconv.write_image(tmp_path / "camera.png", camera)
+    np.save(tmp_path / "edges.npy", imconv.correlate(camera, "sobel_y", border="reflect101"))
+    done = run("learn", "kernel", "camera.png", "edges.npy", "--border", "reflect101", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    printed = np.array([[float(v) for v in line.strip(" []").split()] for line in done.stdout.splitlines()[1:4]])
+    assert np.abs(printed - imconv.kernels.get("sobel_y")).max() < 1e-6
+    assert "closest bank kernel: sobel_y (normalised correlation 1.0000)" in done.stdout
+    imconv.write_image(tmp_path / "sharp.png", imconv.correlate(camera, "sharpen", dtype=np.uint8))
+    rounded = run("learn", "kernel", "camera.png", "sharp.png", "--method", "gd", cwd=tmp_path)
+    assert "closest bank kernel: sharpen" in rounded.stdout
+    assert re.search(r"note: \d+% of the target's pixels are at 0 or 255", rounded.stdout)
+
+
+def test_learn_digits_trains_saves_and_pictures_its_filters(tmp_path):
+    pytest.importorskip("sklearn")
+    done = run("learn", "digits", "--epochs", "2", "--seed", "5", "-o", "out", cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    accuracy = float(re.search(r"test accuracy (\d+\.\d+)%", done.stdout).group(1))
+    assert accuracy > 85
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["filters.png", "model.npz"]
+    network = imconv.learn.Sequential.load(tmp_path / "out" / "model.npz")
+    assert network.layers[0].weight.shape == (8, 1, 3, 3)
+    assert imconv.read_image(tmp_path / "out" / "filters.png", color="rgb").shape[2] == 3

@@ -36,6 +36,7 @@ __all__ = [
     "explain",
     "find_matches",
     "kernels",
+    "learn",
     "match_template",
     "read_image",
     "reference",
@@ -44,6 +45,15 @@ __all__ = [
     "write_image",
     "warm",
 ]
+
+
+def __getattr__(name: str):
+    """``imconv.learn`` is imported on first use: the rest of imconv does not pay for it."""
+    if name == "learn":
+        import importlib
+
+        return importlib.import_module(".learn", __name__)
+    raise AttributeError(f"module 'imconv' has no attribute {name!r}")
 
 
 def sample_image(color: str = "gray"):

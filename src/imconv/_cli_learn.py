@@ -67,6 +67,7 @@ def _kernel(args, say) -> int:
         say(f"closest bank kernel: {'minus ' if score < 0 else ''}{name} (normalised correlation {abs(score):.4f})")
     else:
         say(f"no bank kernel is close (best: {name}, normalised correlation {score:.2f})")
+    _note_clipping(target, say)
     steps = f", {fit.steps} gd steps" if args.method == "gd" else ""
     say(f"residual RMS {fit.residual_rms:.3g} (target values {target.min():.4g} to {target.max():.4g}), "
         f"condition number {fit.condition:.3g}{steps}")
@@ -103,6 +104,18 @@ def _digits(args, say) -> int:
     write_image(out / "filters.png", filters_picture(weights))
     say(f"wrote model.npz and filters.png to {out}/")
     return 0
+
+
+def _note_clipping(target: np.ndarray, say) -> None:
+    """Saturated targets hide what the kernel did there; the fit cannot see past them."""
+    if target.dtype.kind not in "iu":
+        return
+    info = np.iinfo(target.dtype)
+    clipped = np.mean((target == info.min) | (target == info.max))
+    if clipped > 0.01:
+        say(f"note: {clipped:.0%} of the target's pixels are at {info.min} or {info.max} (clipped and "
+            "rounded), so no kernel fits them exactly; save the target unclipped (apply --raw) for "
+            "an exact fit")
 
 
 def parse_size(text: str) -> tuple[int, int]:

@@ -301,16 +301,19 @@ def closest_bank_kernel(kernel) -> tuple[str, float]:
     """The bank kernel most like `kernel` by normalised correlation, and that score.
 
     Bank kernels are centre-cropped or zero-padded to the kernel's size first, so a
-    3x3 learned blur is compared with the middle of ``small_blur``. A negative score
+    3x3 learned blur is compared with the middle of ``small_blur``; on a tie, the bank
+    kernel of the kernel's own size is named. A negative score
     means the kernel resembles the bank kernel negated.
 
     >>> closest_bank_kernel(-2 * np.array([[-1, 0, 1], [-2, 0, 2], [-1, 0, 1]]))
     ('sobel_x', -1.0)
     """
     kernel = np.asarray(kernel, np.float64)
-    scores = {name: _cosine(kernel, _fit_to(weights, kernel.shape)) for name, weights in _kernels.BANK.items()}
-    name = max(scores, key=lambda key: abs(scores[key]))
-    return name, round(scores[name], 12)
+    scores = {name: round(_cosine(kernel, _fit_to(weights, kernel.shape)), 12)
+              for name, weights in _kernels.BANK.items()}
+    # On a tie (a 7x7 box is also the middle of large_blur) the kernel of the same size wins.
+    name = max(scores, key=lambda key: (abs(scores[key]), _kernels.BANK[key].shape == kernel.shape))
+    return name, scores[name]
 
 
 def _fit_to(weights: np.ndarray, shape) -> np.ndarray:
