@@ -302,3 +302,23 @@ def test_learn_digits_trains_saves_and_pictures_its_filters(tmp_path):
     network = imconv.learn.Sequential.load(tmp_path / "out" / "model.npz")
     assert network.layers[0].weight.shape == (8, 1, 3, 3)
     assert imconv.read_image(tmp_path / "out" / "filters.png", color="rgb").shape[2] == 3
+
+
+def test_learn_digits_draws_its_progress_on_a_terminal(tmp_path):
+    pytest.importorskip("sklearn")
+    leader, follower = pty.openpty()
+    process = subprocess.Popen([str(IMCONV), "learn", "digits", "--epochs", "2", "-o", "out"], cwd=tmp_path,
+                               stderr=follower, stdout=subprocess.PIPE)
+    os.close(follower)
+    drawn = b""
+    while True:  # read as it goes: a full terminal buffer would block the writer
+        try:
+            chunk = os.read(leader, 65536)
+        except OSError:  # EIO: the other side has closed
+            break
+        if not chunk:
+            break
+        drawn += chunk
+    os.close(leader)
+    assert process.wait(timeout=300) == 0
+    assert "86/86" in drawn.decode() and "loss" in drawn.decode()

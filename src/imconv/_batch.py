@@ -160,12 +160,16 @@ def run_batch(pairs, recipe: Recipe, *, jobs: int, say) -> int:
 class Progress:
     """A one-line progress bar on stderr, drawn only on a terminal."""
 
-    def __init__(self, total: int, *, enabled: bool, width: int = 30):
+    def __init__(self, total: int, *, enabled: bool, width: int = 30, every: float = 0.1):
         self.total, self.done, self.enabled, self.width = total, 0, enabled, width
+        self.every, self._drawn = every, -float("inf")
 
     def advance(self, label: str) -> None:
+        """Count one item done; redraw at most every `every` seconds, and at the end."""
         self.done += 1
-        if self.enabled:
+        now = time.perf_counter()
+        if self.enabled and (now - self._drawn >= self.every or self.done == self.total):
+            self._drawn = now
             filled = self.width * self.done // self.total
             bar = "#" * filled + "." * (self.width - filled)
             sys.stderr.write(f"\r[{bar}] {self.done}/{self.total} {label[:40]:<40}")

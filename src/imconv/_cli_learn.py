@@ -61,7 +61,8 @@ def _kernel(args, say) -> int:
     image, target = _load(args.input, args.color), _load(args.target, args.color)
     fit = fit_kernel(image, target, size, border=args.border, method=args.method, l2=args.l2)
     say(f"recovered {size[0]} x {size[1]} kernel ({args.method}, border {args.border}):")
-    say(np.array2string(fit.kernel, precision=6, suppress_small=True, max_line_width=120))
+    shown = np.round(fit.kernel, 6) + 0.0  # + 0.0 turns -0.0 into 0.0
+    say(np.array2string(shown, precision=6, suppress_small=True, max_line_width=120))
     name, score = closest_bank_kernel(fit.kernel)
     if abs(score) >= CLOSE:
         say(f"closest bank kernel: {'minus ' if score < 0 else ''}{name} (normalised correlation {abs(score):.4f})")

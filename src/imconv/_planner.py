@@ -87,7 +87,7 @@ def _candidate_costs(request: Request):
     costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
     finite_only = {}
     if request.kernel.ndim == 2:
-        for method in _factored_methods(parts):
+        for method in _factored_methods(parts, request.method):
             terms = [kernel_terms(p, method, request.accumulator) for p in parts]
             applies = all(t is not None for t in terms)
             if applies and (method == "separable" or any(len(t) > 1 for t in terms)):
@@ -103,11 +103,13 @@ def _candidate_costs(request: Request):
     return costs, finite_only
 
 
-def _factored_methods(parts) -> tuple[str, ...]:
-    """"separable", and "lowrank" only if two rank-1 terms could cost fewer taps than direct."""
+def _factored_methods(parts, asked: str) -> tuple[str, ...]:
+    """"separable", and "lowrank" if asked for or if two rank-1 terms could cost fewer taps
+    than direct (factoring costs ~0.1 ms: too much to spend on every small call)."""
     taps = sum(np.count_nonzero(p) for p in parts)
     kh, kw = parts[0].shape
-    return ("separable", "lowrank") if 2 * (kh + kw) * len(parts) < taps else ("separable",)
+    worth_it = asked == "lowrank" or 2 * (kh + kw) * len(parts) < taps
+    return ("separable", "lowrank") if worth_it else ("separable",)
 
 
 def _why_not(method: str, finite_only: dict) -> str:
