@@ -59,9 +59,9 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     flat_src, flat_out = flat_channels(src), flat_output(out)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
     exact = integer_form(kernel, flat_src.dtype, out.dtype, fill)
-    if exact is not None:  # sums in int32, then scaled, rounded and saturated
+    if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
         kernel, scale = exact
-        accumulator = np.dtype(np.int32)
+        accumulator = kernel.dtype
         store, (lo, hi, smallest, largest, _) = store_rule(out.dtype, np.dtype(np.float64), False)
         saturation = (lo, hi, smallest, largest, scale)
     weights, rows, columns = tap_table(kernel, accumulator)
@@ -85,21 +85,28 @@ def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
     """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule."""
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)
+        limits = out_dtype.type(info.min), out_dtype.type(info.max)
+        if out_dtype.itemsize <= 4:  # limits exact in float64, where the clamp computes
+            return _compiled.STORE_CLAMP, (float(info.min), float(info.max), *limits, 1.0)
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
-        return _compiled.STORE_SATURATE, (lo, hi, out_dtype.type(info.min), out_dtype.type(info.max), 1.0)
+        return _compiled.STORE_SATURATE, (lo, hi, *limits, 1.0)
     store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
     return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0), 1.0)
 
 
 def integer_form(kernel: np.ndarray, src_dtype: np.dtype, out_dtype: np.dtype, fill: float):
-    """(int32 kernel, 2**-shift) when integer sums are exact for this call, else None.
+    """(integer kernel, 2**-shift) when integer sums are exact for this call, else None.
 
     For 8- and 16-bit integer images filtered into an integer type by a kernel of
     small integers times a power of two (sharpen, laplacian, Sobel, emboss, a
-    binomial / 256), every sum is an exact int32: the result, rounded half to
-    even and saturated, equals the float64 reference's bit for bit.
+    binomial / 256), every sum is an exact integer: the result, rounded half to
+    even and saturated, equals the float64 reference's bit for bit. The kernel
+    is int16 when no sum can leave int16 (twice the SIMD lanes of int32 and a
+    cheap multiply: sharpen on uint8), else int32.
 
     >>> integer_form(np.array([[1.0, 2, 1]]) / 4, np.dtype(np.uint8), np.dtype(np.uint8), 0.0)
+    (array([[1, 2, 1]], dtype=int16), 0.25)
+    >>> integer_form(np.array([[1.0, 2, 1]]) / 4, np.dtype(np.uint16), np.dtype(np.uint16), 0.0)
     (array([[1, 2, 1]], dtype=int32), 0.25)
     >>> integer_form(np.array([[0.1]]), np.dtype(np.uint8), np.dtype(np.uint8), 0.0) is None
     True
@@ -113,7 +120,8 @@ def integer_form(kernel: np.ndarray, src_dtype: np.dtype, out_dtype: np.dtype, f
     for shift in range(0, 17):
         scaled = kernel * 2.0 ** shift
         if (scaled == np.round(scaled)).all():
-            if np.abs(scaled).sum() * largest_pixel < 2 ** 31:
-                return scaled.astype(np.int32), 2.0 ** -shift
+            bound = np.abs(scaled).sum() * largest_pixel  # no partial sum can exceed it
+            if bound < 2 ** 31:
+                return scaled.astype(np.int16 if bound < 2 ** 15 else np.int32), 2.0 ** -shift
             return None
     return None
