@@ -3,7 +3,8 @@
 A kh x kw kernel of equal weights w is w times the sum of a window. Each row's
 window sums come from a running sum (add the pixel entering, subtract the one
 leaving), then each column's from a running sum over those rows: about four
-additions per pixel for any kernel size. Sums run in float64. Each thread keeps
+additions per pixel for any kernel size. Sums run in float64, or exactly in
+int32 (int64 for windows that could overflow it) for 8- and 16-bit images. Each thread keeps
 the row sums of the rows its window spans in a ring of kh + 4 rows, as the
 separable method does. Memory: the output and, per thread, kh + 6 rows of the
 output's width.
@@ -52,9 +53,16 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
-    # Integer images with an integer fill: exact integer sums (faster, and no drift at all).
+    if out.dtype.kind in "iu":  # the weight is applied as the saturating store's scale
+        saturation = (*saturation[:4], weight)
+    # Integer images with an integer fill: exact integer sums (faster, and no drift at all),
+    # in int32 when no window sum can leave it (twice the SIMD lanes of int64).
     exact = flat_src.dtype.kind in "biu" and flat_src.dtype.itemsize <= 2 and float(fill).is_integer()
-    ring_type, zero = (np.int32, np.int64(0)) if exact else (accumulator, 0.0)
+    if exact:
+        largest = max(abs(float(fill)), 1.0 if flat_src.dtype.kind == "b" else
+                      max(-float(np.iinfo(flat_src.dtype).min), float(np.iinfo(flat_src.dtype).max)))
+        zero = np.int32(0) if largest * kh * kw < 2 ** 31 else np.int64(0)
+    ring_type, zero = (np.int32, zero) if exact else (accumulator, 0.0)
     fill = zero + (int(fill) if exact else float(fill))
 
     def band(y0, y1):

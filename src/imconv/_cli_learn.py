@@ -65,7 +65,8 @@ def _kernel(args, say) -> int:
     say(np.array2string(shown, precision=6, suppress_small=True, max_line_width=120))
     name, score = closest_bank_kernel(fit.kernel)
     if abs(score) >= CLOSE:
-        say(f"closest bank kernel: {'minus ' if score < 0 else ''}{name} (normalised correlation {abs(score):.4f})")
+        sign = "minus " if score < 0 else ""
+        say(f"closest bank kernel: {sign}{name} (normalised correlation {abs(score):.4f})")
     else:
         say(f"no bank kernel is close (best: {name}, normalised correlation {score:.2f})")
     _note_clipping(target, say)

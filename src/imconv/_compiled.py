@@ -270,8 +270,9 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
     run down the band in float64 `sums`: add the row entering the window, subtract
     the one leaving. owners: int64 scratch, one per ring row; group: int64 (2, 4)
     scratch; totals: scratch of 4; scaled: float64 scratch row. zero: 0 in the type
-    of the sums: int64 for integer images, whose sums are then exact (`ring` int32,
-    `sums`, `totals` and `fill` int64), else float64. Returns the NaN count of
+    of the sums: int32 or int64 for integer images, whose sums are then exact (`ring`
+    int32, `sums`, `totals` and `fill` of zero's type), else float64. For integer
+    outputs `saturation`'s scale must be `weight`. Returns the NaN count of
     `_store_row`.
     """
     height = src.shape[0]
@@ -296,9 +297,12 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
             else:
                 _add_slot(sums, ring, entering, fill_sum, False)
                 _add_slot(sums, ring, leaving, fill_sum, True)
-        for i in range(sums.size):
-            scaled[i] = weight * sums[i]
-        n_nan += _store_row(scaled, out[y], store, saturation)
+        if store == STORE_COPY or store == STORE_ADD:
+            for i in range(sums.size):
+                scaled[i] = weight * sums[i]
+            n_nan += _store_row(scaled, out[y], store, saturation)
+        else:  # integer outputs: the caller made `weight` the store's scale, one pass less
+            n_nan += _store_row(sums, out[y], store, saturation)
     return n_nan
 
 

@@ -39,8 +39,8 @@ def load_digits() -> tuple[np.ndarray, np.ndarray]:
 
 def split(labels: np.ndarray, test_fraction: float, rng) -> tuple[np.ndarray, np.ndarray]:
     """Train and test indices, the same fraction of every class in the test set."""
-    test = np.concatenate([rng.permutation(np.flatnonzero(labels == c))[:round(test_fraction * np.sum(labels == c))]
-                           for c in np.unique(labels)])
+    members = [np.flatnonzero(labels == c) for c in np.unique(labels)]
+    test = np.concatenate([rng.permutation(m)[:round(test_fraction * len(m))] for m in members])
     train = np.setdiff1d(np.arange(len(labels)), test)
     return rng.permutation(train), np.sort(test)
 

@@ -160,7 +160,9 @@ def _gram(xp: np.ndarray, shape, size) -> np.ndarray:
     core = xp[kh - 1:height, kw - 1:width]
     auto = correlate(xp, core, mode="valid", dtype=np.float64)  # (2kh - 1, 2kw - 1)
     ai, aj = np.divmod(np.arange(kh * kw), kw)
-    gram = auto[ai[np.newaxis, :] - ai[:, np.newaxis] + kh - 1, aj[np.newaxis, :] - aj[:, np.newaxis] + kw - 1]
+    rows = ai[np.newaxis, :] - ai[:, np.newaxis] + kh - 1  # b - a, shifted to index `auto`
+    cols = aj[np.newaxis, :] - aj[:, np.newaxis] + kw - 1
+    gram = auto[rows, cols]
     return gram + _frame_gram(xp, shape, size, ai, aj)
 
 
@@ -221,7 +223,8 @@ def _descend(pairs, padded, size, ridge, options, max_steps, tolerance):
     threshold = tolerance ** 2 * gamma
     curve = []
     for _ in range(4 * size[0] * size[1] + 50 if max_steps is None else max_steps):
-        curve.append((sum(float(np.sum(r ** 2)) for r in residuals) + ridge * float(np.sum(kernel ** 2))) / pixels)
+        squares = sum(float(np.sum(r ** 2)) for r in residuals)
+        curve.append((squares + ridge * float(np.sum(kernel ** 2))) / pixels)
         if gamma <= threshold:
             break
         images = [correlate(x, direction, dtype=np.float64, **options) for x, _ in pairs]
