@@ -147,6 +147,10 @@ def test_weights_round_trip_through_pytorch_and_npz(tmp_path):
     copy.save(tmp_path / "model.npz")
     loaded = Sequential.load(tmp_path / "model.npz")
     assert np.array_equal(loaded.forward(x), copy.forward(x))
+    assert loaded.forward(x).dtype == np.float32
+    exact = small_network(dtype=np.float64)
+    exact.save(tmp_path / "model.npz")
+    assert Sequential.load(tmp_path / "model.npz").layers[0].weight.dtype == np.float64
     assert sorted(p.name for p in tmp_path.iterdir()) == ["model.npz"]  # no temporary left behind
 
 

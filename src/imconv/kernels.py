@@ -42,11 +42,11 @@ class KernelInfo:
 
 
 def _pair(size, what: str) -> tuple[int, int]:
-    rows, cols = (size, size) if np.ndim(size) == 0 else tuple(size)
-    for n in (rows, cols):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"{what} size={size!r} must be a positive integer or a (rows, cols) pair")
-    return int(rows), int(cols)
+    pair = (size, size) if np.ndim(size) == 0 else tuple(size) if np.ndim(size) == 1 else ()
+    if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
+                                 for n in pair):
+        raise ValueError(f"{what} size={size!r} must be a positive integer or a (rows, cols) pair")
+    return int(pair[0]), int(pair[1])
 
 
 def identity(size=3) -> np.ndarray:

@@ -29,6 +29,7 @@ import scipy.linalg
 
 from .._correlation import correlate
 from .. import kernels as _kernels
+from ..kernels import _pair as size_pair
 
 METHODS = ("lstsq", "gd")
 #: Above this condition number of the normal equations the kernel is not identified.
@@ -287,17 +288,12 @@ def _image_list(images, what: str) -> list[np.ndarray]:
 
 
 def _size(size, pairs) -> tuple[int, int]:
-    rows, cols = (size, size) if np.ndim(size) == 0 else (tuple(size) + (None, None))[:2]
-    if np.ndim(size) > 1 or np.size(size) > 2:
-        rows = None
-    for n in (rows, cols):
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"size={size!r} must be a positive integer or a (rows, cols) pair")
+    rows, cols = size_pair(size, "fit_kernel")
     smallest = min(min(x.shape) for x, _ in pairs)
     if max(rows, cols) > smallest:
         raise ValueError(f"size={size!r} is larger than the smallest image side ({smallest}); "
                          "a kernel must fit inside the image")
-    return int(rows), int(cols)
+    return rows, cols
 
 
 def closest_bank_kernel(kernel) -> tuple[str, float]:

@@ -22,6 +22,7 @@ import math
 import numpy as np
 
 from .._correlation import convolve, correlate
+from ..kernels import _pair as size_pair
 
 PADDINGS = ("same", "valid")
 
@@ -53,7 +54,7 @@ class Conv2D(Layer):
 
     def __init__(self, in_channels: int, out_channels: int, size, *, padding: str = "same",
                  bias: bool = True, rng=None, dtype=np.float32):
-        kh, kw = _size(size)
+        kh, kw = size_pair(size, "Conv2D")
         if padding not in PADDINGS:
             raise ValueError(f"padding={padding!r} is not known; use one of {', '.join(map(repr, PADDINGS))}")
         for name, value in (("in_channels", in_channels), ("out_channels", out_channels)):
@@ -139,7 +140,7 @@ class Conv2D(Layer):
     def config(self):
         out_channels, in_channels, kh, kw = self.weight.shape
         return dict(in_channels=in_channels, out_channels=out_channels, size=[kh, kw],
-                    padding=self.padding, bias=self.bias is not None)
+                    padding=self.padding, bias=self.bias is not None, dtype=self.weight.dtype.name)
 
 
 class ReLU(Layer):
@@ -222,7 +223,8 @@ class Dense(Layer):
         return {"weight": self.grad_weight, "bias": self.grad_bias}
 
     def config(self):
-        return dict(in_features=self.weight.shape[1], out_features=self.weight.shape[0])
+        return dict(in_features=self.weight.shape[1], out_features=self.weight.shape[0],
+                    dtype=self.weight.dtype.name)
 
 
 def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float, np.ndarray]:
@@ -246,14 +248,6 @@ def softmax_cross_entropy(logits: np.ndarray, labels: np.ndarray) -> tuple[float
     grad = np.exp(log_probabilities)
     grad[rows, labels] -= 1
     return loss, (grad / len(labels)).astype(logits.dtype, copy=False)
-
-
-def _size(size) -> tuple[int, int]:
-    pair = (size, size) if np.ndim(size) == 0 else tuple(size)
-    if len(pair) != 2 or not all(isinstance(n, (int, np.integer)) and not isinstance(n, bool) and n >= 1
-                                 for n in pair):
-        raise ValueError(f"size={size!r} must be a positive integer or a (rows, cols) pair")
-    return int(pair[0]), int(pair[1])
 
 
 def _as_images(x, channels: int, dtype) -> np.ndarray:

@@ -77,12 +77,7 @@ class Sequential:
         with np.load(path, allow_pickle=False) as saved:
             if "architecture" not in saved:
                 raise ValueError(f"{path} is not an imconv.learn network (no architecture record)")
-            layers = [LAYERS[name](**config) for name, config in json.loads(str(saved["architecture"]))]
-            network = cls(layers)
-            dtype = next(iter(saved[name] for name in saved.files if name != "architecture")).dtype
-            for layer in layers:
-                for key, value in layer.parameters().items():
-                    setattr(layer, key, value.astype(dtype))
+            network = cls([LAYERS[name](**config) for name, config in json.loads(str(saved["architecture"]))])
             network.load_state_dict({name: saved[name] for name in saved.files if name != "architecture"})
         return network
 
@@ -105,13 +100,12 @@ def to_torch(network: Sequential):
         raise ImportError("to_torch needs PyTorch: pip install torch") from None
     modules = []
     for layer in network.layers:
-        name = type(layer).__name__
+        name, config = type(layer).__name__, layer.config()
         if name == "Conv2D":
-            config = layer.config()
             modules.append(torch.nn.Conv2d(config["in_channels"], config["out_channels"], config["size"],
                                            padding=config["padding"], bias=config["bias"]))
         elif name == "Dense":
-            modules.append(torch.nn.Linear(**layer.config()))
+            modules.append(torch.nn.Linear(config["in_features"], config["out_features"]))
         else:
             modules.append(getattr(torch.nn, _TORCH_NAMES[name])(*((2,) if name == "MaxPool2D" else ())))
     model = torch.nn.Sequential(*modules)
