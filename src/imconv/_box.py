@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from . import _compiled
+from . import _compiled, _dtypes
 from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import run_bands
 
@@ -52,16 +52,14 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    store, saturation = store_rule(out.dtype, accumulator, accumulate)
-    if out.dtype.kind in "iu":  # the weight is applied as the saturating store's scale
-        saturation = (*saturation[:4], weight)
+    # Integer outputs apply the weight in their saturating store: one pass less.
+    store, saturation = store_rule(out.dtype, accumulator, accumulate, weight)
     # Integer images with an integer fill: exact integer sums (faster, and no drift at all),
     # in int32 when no window sum can leave it (twice the SIMD lanes of int64).
     exact = flat_src.dtype.kind in "biu" and flat_src.dtype.itemsize <= 2 and float(fill).is_integer()
     if exact:
-        largest = max(abs(float(fill)), 1.0 if flat_src.dtype.kind == "b" else
-                      max(-float(np.iinfo(flat_src.dtype).min), float(np.iinfo(flat_src.dtype).max)))
-        zero = np.int32(0) if largest * kh * kw < 2 ** 31 else np.int64(0)
+        fits = _dtypes.largest_magnitude(flat_src.dtype, fill) * kh * kw < 2 ** 31
+        zero = np.int32(0) if fits else np.int64(0)
     ring_type, zero = (np.int32, zero) if exact else (accumulator, 0.0)
     fill = zero + (int(fill) if exact else float(fill))
 

@@ -65,8 +65,7 @@ def _kernel(args, say) -> int:
     say(np.array2string(shown, precision=6, suppress_small=True, max_line_width=120))
     name, score = closest_bank_kernel(fit.kernel)
     if abs(score) >= CLOSE:
-        sign = "minus " if score < 0 else ""
-        say(f"closest bank kernel: {sign}{name} (normalised correlation {abs(score):.4f})")
+        say(f"closest bank kernel: {_resembles(name, score)} (normalised correlation {abs(score):.4f})")
     else:
         say(f"no bank kernel is close (best: {name}, normalised correlation {score:.2f})")
     _note_clipping(target, say)
@@ -99,13 +98,18 @@ def _digits(args, say) -> int:
     weights = training.network.layers[0].weight[:, 0]
     for index, kernel in enumerate(weights):
         name, score = closest_bank_kernel(kernel)
-        say(f"  filter {index}: most like {'minus ' if score < 0 else ''}{name} ({abs(score):.2f})", level=2)
+        say(f"  filter {index}: most like {_resembles(name, score)} ({abs(score):.2f})", level=2)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     training.network.save(out / "model.npz")
     write_image(out / "filters.png", filters_picture(weights))
     say(f"wrote model.npz and filters.png to {out}/")
     return 0
+
+
+def _resembles(name: str, score: float) -> str:
+    """A bank kernel's name, "minus" first when the kernel resembles it negated."""
+    return f"minus {name}" if score < 0 else name
 
 
 def _note_clipping(target: np.ndarray, say) -> None:

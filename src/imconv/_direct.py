@@ -62,8 +62,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
         kernel, scale = exact
         accumulator = kernel.dtype
-        store, (lo, hi, smallest, largest, _) = store_rule(out.dtype, np.dtype(np.float64), False)
-        saturation = (lo, hi, smallest, largest, scale)
+        store, saturation = store_rule(out.dtype, np.dtype(np.float64), False, scale)
     weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
@@ -81,15 +80,18 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
-def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool):
-    """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule."""
+def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, scale: float = 1.0):
+    """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule.
+
+    `scale` multiplies every sum before an integer output rounds it (float outputs ignore it).
+    """
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)
         limits = out_dtype.type(info.min), out_dtype.type(info.max)
         if out_dtype.itemsize <= 4:  # limits exact in float64, where the clamp computes
-            return _compiled.STORE_CLAMP, (float(info.min), float(info.max), *limits, 1.0)
+            return _compiled.STORE_CLAMP, (float(info.min), float(info.max), *limits, scale)
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
-        return _compiled.STORE_SATURATE, (lo, hi, *limits, 1.0)
+        return _compiled.STORE_SATURATE, (lo, hi, *limits, scale)
     store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
     return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0), 1.0)
 
@@ -115,8 +117,7 @@ def integer_form(kernel: np.ndarray, src_dtype: np.dtype, out_dtype: np.dtype, f
         return None
     if kernel.dtype.kind != "f" or fill != np.floor(fill):
         return None
-    largest_pixel = max(abs(int(np.iinfo(src_dtype).min)), int(np.iinfo(src_dtype).max), abs(fill)) \
-        if src_dtype.kind != "b" else max(1.0, abs(fill))
+    largest_pixel = _dtypes.largest_magnitude(src_dtype, fill)
     for shift in range(0, 17):
         scaled = kernel * 2.0 ** shift
         if (scaled == np.round(scaled)).all():

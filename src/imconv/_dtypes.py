@@ -70,6 +70,18 @@ def accumulator_dtype(default: np.dtype, result: np.dtype) -> np.dtype:
     return np.dtype(np.float64 if double else np.float32)
 
 
+def largest_magnitude(image_dtype: np.dtype, fill: float) -> float:
+    """The largest |value| an integer or bool image (or its fill) can put under a tap.
+
+    >>> largest_magnitude(np.dtype(np.int8), 0.0), largest_magnitude(np.dtype(np.bool_), -3.0)
+    (128.0, 3.0)
+    """
+    if image_dtype.kind == "b":
+        return max(1.0, abs(float(fill)))
+    info = np.iinfo(image_dtype)
+    return max(-float(info.min), float(info.max), abs(float(fill)))
+
+
 def saturation_bounds(integer: np.dtype, accumulator: np.dtype) -> tuple[float, float]:
     """Smallest and largest values of `accumulator` type that fit in `integer` type.
 
