@@ -8,7 +8,8 @@ Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
 least squares; then times the separable method on rank-1 kernels and keeps
 what it costs beyond its two passes (its float buffer) as ``buffer_ns``, and
-the box method's cost per pixel as ``box_ns`` and the NaN scan's as ``scan_ns``; for
+the box method's cost per pixel as ``box_ns`` plus ``box_step_ns`` per step along the
+rows (`imconv._box.window_steps`), and the NaN scan's as ``scan_ns``; for
 the FFT method, in float32 and float64 transforms, ``transform_ns`` per pixel the
 transforms go through (tiles cut, transformed both ways and stored). Writes
 src/imconv/data/cost_model.json, which `imconv.explain` and method="auto" read.
@@ -26,7 +27,7 @@ import numpy as np
 
 from imconv._borders import REFLECT101
 from imconv._direct import correlate_direct
-from imconv._box import correlate_box
+from imconv._box import correlate_box, window_steps
 from imconv._compiled import all_finite
 from imconv._fft import correlate_fft, transformed_per_pixel
 from imconv._separable import correlate_separable
@@ -70,16 +71,17 @@ def separable_buffer_ns(src, accumulator, model, size: int) -> float:
     return max(0.0, statistics.median(extra))
 
 
-def box_ns(src, accumulator, size: int) -> float:
-    """The box method's nanoseconds per pixel (it hardly depends on the kernel size)."""
+def box_costs(src, accumulator, size: int) -> dict[str, float]:
+    """The box method's ns per pixel: a fixed part plus one per step along the rows (window_steps)."""
     out = np.empty(src.shape, accumulator)
-    costs = []
-    for n in (3, 7, 21):
+    sides, costs = (3, 7, 21, 31, 64), []
+    for n in sides:
         run = lambda: correlate_box(src, 1.0 / (n * n), (n, n), out, origin=(n // 2, n // 2),
                                     border=REFLECT101, fill=0.0, accumulator=np.dtype(accumulator),
                                     accumulate=False)
         costs.append(median_seconds(run) * 1e9 / (size * size))
-    return statistics.median(costs)
+    per_step, fixed = np.polyfit([window_steps(n) for n in sides], costs, 1)
+    return {"box_ns": round(float(max(fixed, 0.0)), 4), "box_step_ns": round(float(max(per_step, 0.0)), 4)}
 
 
 def fft_costs(size: int, real, rng) -> dict[str, float]:
@@ -112,10 +114,10 @@ def main() -> None:
         src = (rng.random((args.size, args.size, 1)) * 255).astype(dtype)
         accumulator = np.float64 if dtype == "float64" else np.float32
         model[dtype]["buffer_ns"] = round(separable_buffer_ns(src, accumulator, model, args.size), 4)
-        model[dtype]["box_ns"] = round(box_ns(src, accumulator, args.size), 4)
+        model[dtype].update(box_costs(src, accumulator, args.size))
         flat = src.reshape(args.size, args.size)
         model[dtype]["scan_ns"] = round(median_seconds(lambda: all_finite(flat)) * 1e9 / flat.size, 4)
-        print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "box:", model[dtype]["box_ns"],
+        print(dtype, "separable buffer:", model[dtype]["buffer_ns"], "box:", model[dtype]["box_ns"], "+", model[dtype]["box_step_ns"], "a step,",
               "ns per pixel")
     fft = {real.__name__: fft_costs(args.size, real, rng) for real in (np.float32, np.float64)}
     print("fft:", fft)

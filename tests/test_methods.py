@@ -129,7 +129,8 @@ def test_separable_allocates_no_image_sized_buffer():
 
 @st.composite
 def box_kernels(draw):
-    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9)))
+    # widths past 16 and 64 reach the second and third levels of the sums along rows
+    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9) | st.sampled_from([16, 21, 63, 64, 85])))
     return np.full(shape, draw(st.sampled_from([1.0, -0.5, 1 / 9, 3.0])))
 
 
@@ -152,6 +153,18 @@ def test_box_uint8_output_equals_direct_except_at_half_ties(image, kernel, borde
     exact = reference.correlate(image, kernel, border=border, dtype=np.float64)
     tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel)
     np.testing.assert_array_equal(direct[~tie], box[~tie])
+
+
+@pytest.mark.parametrize("width", [170, 171, 172, 400])
+@pytest.mark.parametrize("kernel_width", [1, 21, 64, 85])
+def test_box_rows_wider_than_a_chunk(rng, width, kernel_width):
+    """Rows of 3 x 170 = 510 to 1200 values cross the 512-value chunks of the sums along rows."""
+    image = rng.random((6, width, 3)) * 255
+    kernel = np.full((3, kernel_width), 1 / 7)
+    for border in BORDERS:
+        expected = reference.correlate(image, kernel, border=border, fill=2.0)
+        actual = imconv.correlate(image, kernel, border=border, fill=2.0, method="box")
+        assert_close(actual, expected, 1e-12 * scale(image, kernel, 2.0))
 
 
 @pytest.mark.parametrize("shape, kernel_shape", [((2, 16384), (1, 7)), ((16384, 2), (7, 1))])
@@ -385,8 +398,8 @@ def test_box_allocates_no_image_sized_buffer():
     kernel = np.full((21, 21), 1 / 441, np.float32)
     imconv.correlate(image[:32, :32], kernel, method="box")  # compile first
     extra = bytes_beyond_result(lambda: imconv.correlate(image, kernel, method="box"))
-    ring = (21 + 6) * 1024 * 8  # kh + 4 rows of sums and two float64 rows, per thread
-    assert extra <= 8 * ring + 64 * 1024, f"{extra} bytes beyond the output"
+    rows = 3 * 1024 * 8  # a row of column sums and two levels of sums along it, per thread
+    assert extra <= 2 * rows + 64 * 1024, f"{extra} bytes beyond the output"
 
 
 @given(data=st.data(), kernel=box_kernels(), border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),

@@ -1,13 +1,15 @@
-"""The box method: constant kernels by running sums, at a cost that does not grow with size.
+"""The box method: constant kernels by sums of windows, at a cost that hardly grows with size.
 
-A kh x kw kernel of equal weights w is w times the sum of a window. Each row's
-window sums come from a running sum (add the pixel entering, subtract the one
-leaving), then each column's from a running sum over those rows: about four
-additions per pixel for any kernel size. Sums run in float64, or exactly in
-int32 (int64 for windows that could overflow it) for 8- and 16-bit images. Each thread keeps
-the row sums of the rows its window spans in a ring of kh + 4 rows, as the
-separable method does. Memory: the output and, per thread, kh + 6 rows of the
-output's width.
+A kh x kw kernel of equal weights w is w times the sum of a window. Down the
+columns, the sums of kh rows run along a band of output rows: add the row
+entering the window, subtract the one leaving. Along each row of those column
+sums, windows of kw are put together from sums of 1, 4, 16, 64, ... neighbours
+(four of one level make the next): a 21-wide window is 16 + 4 + 1, two passes to
+build the levels and one to add three numbers per pixel, all vectorised, where a
+running sum along the row would be a chain of additions each waiting on the one
+before. Sums run in float64, or exactly in int32 (int64 for windows that could
+overflow it) for 8- and 16-bit images. Memory: the output and, per thread, a
+row of column sums and one row per level.
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it),
 so the planner never chooses this method for images or fills that are not
@@ -45,6 +47,21 @@ def is_finite(image: np.ndarray, fill: complex) -> bool:
     return all(_compiled.all_finite(flat_channels(plane)) for plane in planes)
 
 
+def window_steps(width: int) -> int:
+    """Passes along a row of column sums for a window of `width`: levels built plus numbers added.
+
+    >>> window_steps(3), window_steps(21), window_steps(31)   # 1+1+1; 16+4+1; 16+4+4+4+1+1+1
+    (3, 5, 9)
+    """
+    levels, digits = 0, 0
+    while True:
+        digits += width & 3
+        width >>= 2
+        if not width:
+            return levels + digits
+        levels += 1
+
+
 def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray, *, origin,
                   border: int, fill: float, accumulator: np.dtype, accumulate: bool) -> int:
     """`_direct.correlate_direct` for a kernel of `kernel_shape` whose every weight is `weight`."""
@@ -59,16 +76,23 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     exact = flat_src.dtype.kind in "biu" and flat_src.dtype.itemsize <= 2 and float(fill).is_integer()
     if exact:
         fits = _dtypes.largest_magnitude(flat_src.dtype, fill) * kh * kw < 2 ** 31
-        zero = np.int32(0) if fits else np.int64(0)
-    ring_type, zero = (np.int32, zero) if exact else (accumulator, 0.0)
-    fill = zero + (int(fill) if exact else float(fill))
+        sum_type = np.int32 if fits else np.int64
+        fill = sum_type(int(fill))
+    else:
+        sum_type, fill = np.float64, float(fill)  # float32 sums would drift down long columns
+    # Row 0 of `lines` holds every position a window reads: the image's columns and both
+    # margins; the rows after it, the levels of sums of 4, 16, 64, ... (see box_band).
+    width = src.shape[1]
+    base = max(ox, 0)
+    last = max(out_width + kw - 2 - ox, width - 1)
+    line_length = (last + base + 1) * channels
+    levels = (kw.bit_length() - 1) // 2  # the largest level holds sums of 4 ** levels <= kw
+    lines_shape = (levels + 1, max(line_length, _compiled.WINDOW_CHUNK + kw * channels))
 
     def band(y0, y1):
-        ring = np.empty((kh + 4, out_width * channels), ring_type)
-        sums, totals = np.empty(out_width * channels, type(zero)), np.zeros(4, type(zero))
         return _compiled.box_band(
-            flat_src, channels, kw, kh, ox, oy, border, fill, weight, flat_out, ring,
-            np.empty(kh + 4, np.int64), np.empty((2, 4), np.int64), totals, sums,
-            np.empty(out_width * channels), zero, y0, y1, store, saturation)
+            flat_src, channels, kw, kh, ox, oy, border, fill, weight, flat_out,
+            np.empty(lines_shape, sum_type), base, np.empty((2, 3 * (levels + 1)), np.int64),
+            np.empty(_compiled.WINDOW_CHUNK, sum_type), y0, y1, store, saturation)
 
     return sum(run_bands(band, out_height, out_width * channels * 8))

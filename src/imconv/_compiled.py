@@ -25,6 +25,7 @@ from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
 STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP = range(4)
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
+WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
 
@@ -225,9 +226,9 @@ def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origi
                    first, last, 0, out_width, origin_x, border, fill)
 
 
-# --- running sums for box kernels ------------------------------------------------------
-# Sums run in float64 whatever the image: adding and subtracting along a 16k row
-# then drifts by ~1e-12 of the window sum, far inside the accuracy contract.
+# --- box kernels: running sums down columns, doubling sums along rows ----------------
+# Column sums run in float64 for float images: adding and subtracting down a 16k
+# column drifts by ~1e-12 of the window sum, far inside the accuracy contract.
 # A NaN or inf would stay in a running sum for good, so callers use these only on
 # finite data (all_finite).
 
@@ -242,162 +243,180 @@ def all_finite(values):
     return True
 
 
-@numba.njit(inline="always", **_JIT)
-def _read(row, p, width, channels, c, border, fill, zero):
-    sx = source_index(p, width, border)
-    return fill if sx < 0 else zero + row[sx * channels + c]
-
-
-@numba.njit(inline="always", **_JIT)
-def _box_row_edges(row, target, channels, c, width, size_x, origin_x, border, fill, x_start, x_stop,
-                   total, zero):
-    """Continue the running sum of one row through the border for x_start..x_stop."""
-    for x in range(x_start, x_stop):
-        total += (_read(row, x - 1 - origin_x + size_x, width, channels, c, border, fill, zero)
-                  - _read(row, x - 1 - origin_x, width, channels, c, border, fill, zero))
-        target[x * channels + c] = total
-    return total
-
-
 @numba.njit(**_JIT)
-def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, weight, out, ring,
-             owners, group, totals, sums, scaled, zero, y_start, y_stop, store, saturation):
+def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, weight, out, lines,
+             base, terms, window, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of ``out = weight * (window sums of size_y x size_x)``.
 
-    The window sum of a row (a running sum along it) is kept in `ring` (size_y + 4
-    rows of Wout * channels floats, cached per thread), at slot ``p % len(ring)`` of
-    its position p before the border maps it, as in `separable_rows`; the column sums
-    run down the band in float64 `sums`: add the row entering the window, subtract
-    the one leaving. owners: int64 scratch, one per ring row; group: int64 (2, 4)
-    scratch; totals: scratch of 4; scaled: float64 scratch row. zero: 0 in the type
-    of the sums: int32 or int64 for integer images, whose sums are then exact (`ring`
-    int32, `sums`, `totals` and `fill` of zero's type), else float64. For integer
-    outputs `saturation`'s scale must be `weight`. Returns the NaN count of
-    `_store_row`.
+    Down the columns, the sums of size_y image rows run along the band: add the row
+    entering the window, subtract the one leaving (vectorised along the row). Along
+    a row of those column sums, a window of size_x is put together from sums of 1,
+    4, 16, 64, ... neighbours, each four of one level giving the next: a few
+    vectorised passes where a running sum along the row would be one long chain of
+    dependent additions (see `_window_chunk`).
+
+    lines: (levels + 1, n) of the sums' type; row 0 holds the column sums of every
+    position p a window reads, at ``(p + base) * channels``; the other rows are the
+    levels' scratch. terms: int64 (2, 3 * (levels + 1)) scratch; window: scratch of
+    WINDOW_CHUNK. The sums' type is int32 or int64 for integer images, whose sums
+    are then exact (`fill` of that type too), else float64. For integer outputs
+    `saturation`'s scale must be `weight`. Returns the NaN count of `_store_row`.
     """
     height = src.shape[0]
-    fill_sum = fill * size_x  # the window sum along a constant border's outside row
-    owners[:] = -(1 << 62)  # no position yet
-    sums[:] = zero
+    width = src.shape[1] // channels
+    line = lines[0]
+    columns = line[base * channels:(base + width) * channels]
+    columns[:] = 0
     for i in range(size_y):
-        slot = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals,
-                         zero, y_start + i - origin_y, height)
-        _add_slot(sums, ring, slot, fill_sum, False)
+        _add_image_row(columns, src, y_start + i - origin_y, height, border, fill, False)
     n_nan = 0
+    start = (base - origin_x) * channels
     for y in range(y_start, y_stop):
         if y > y_start:
-            entering = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
-                                 totals, zero, y - 1 - origin_y + size_y, height)
-            leaving = _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group,
-                                totals, zero, y - 1 - origin_y, height)
-            if entering >= 0 and leaving >= 0:  # one fused loop
-                add, remove = ring[entering], ring[leaving]
-                for i in range(sums.size):
-                    sums[i] = (sums[i] + add[i]) - remove[i]
-            else:
-                _add_slot(sums, ring, entering, fill_sum, False)
-                _add_slot(sums, ring, leaving, fill_sum, True)
-        if store == STORE_COPY or store == STORE_ADD:
-            for i in range(sums.size):
-                scaled[i] = weight * sums[i]
-            n_nan += _store_row(scaled, out[y], store, saturation)
-        else:  # integer outputs: the caller made `weight` the store's scale, one pass less
-            n_nan += _store_row(sums, out[y], store, saturation)
+            _slide_columns(columns, src, y - 1 - origin_y + size_y, y - 1 - origin_y, height,
+                           border, fill)
+        _extend_line(line, base, width, channels, border, fill * size_y)
+        target = out[y]
+        for i0 in range(0, target.size, WINDOW_CHUNK):  # chunks that stay in L1
+            i1 = min(i0 + WINDOW_CHUNK, target.size)
+            chunk = window[:i1 - i0]
+            _window_chunk(lines, start + i0, size_x, channels, terms, chunk)
+            n_nan += _store_scaled(chunk, target[i0:i1], store, saturation, weight)
     return n_nan
 
 
 @numba.njit(inline="always", **_JIT)
-def _add_slot(sums, ring, slot, fill_sum, subtract):
-    """sums += (or -= if `subtract`) ring row `slot`, or a constant border's outside row if slot < 0."""
-    if slot < 0:
-        for i in range(sums.size):
-            sums[i] += -fill_sum if subtract else fill_sum
+def _add_image_row(columns, src, position, height, border, fill, subtract):
+    """columns += (or -= if `subtract`) the image row at `position`, through the border."""
+    sy = source_index(position, height, border)
+    if sy < 0:
+        value = -fill if subtract else fill
+        for i in range(columns.size):
+            columns[i] += value
     elif subtract:
-        row = ring[slot]
-        for i in range(sums.size):
-            sums[i] -= row[i]
+        row = src[sy]
+        for i in range(columns.size):
+            columns[i] -= row[i]
     else:
-        row = ring[slot]
-        for i in range(sums.size):
-            sums[i] += row[i]
+        row = src[sy]
+        for i in range(columns.size):
+            columns[i] += row[i]
 
 
 @numba.njit(inline="always", **_JIT)
-def _row_sums(src, channels, size_x, origin_x, border, fill, ring, owners, group, totals, zero,
-              position, height):
-    """The ring slot holding the window sums of row `position` (-1: a constant border's row).
-
-    A missing row is computed with up to three that follow it, four running sums at once.
-    """
-    if source_index(position, height, border) < 0:
-        return -1
-    slots = ring.shape[0]
-    slot = position % slots
-    if owners[slot] != position:
-        n = 0
-        for p in range(position, position + 4):
-            sy = source_index(p, height, border)
-            if sy >= 0 and owners[p % slots] != p:
-                group[0, n] = sy
-                group[1, n] = p % slots
-                owners[p % slots] = p
-                n += 1
-        box_rows(src, channels, size_x, origin_x, border, fill, ring, group[0], group[1], n, totals,
-                 zero)
-    return slot
+def _slide_columns(columns, src, entering, leaving, height, border, fill):
+    """Move the column sums one row down: add the row at `entering`, subtract the one at `leaving`."""
+    sy_in, sy_out = source_index(entering, height, border), source_index(leaving, height, border)
+    if sy_in < 0 or sy_out < 0:
+        _add_image_row(columns, src, entering, height, border, fill, False)
+        _add_image_row(columns, src, leaving, height, border, fill, True)
+        return
+    add, remove = src[sy_in], src[sy_out]
+    for i in range(columns.size):  # one fused pass
+        columns[i] = (columns[i] + add[i]) - remove[i]
 
 
-@numba.njit(**_JIT)
-def box_rows(src, channels, size_x, origin_x, border, fill, out, sources, targets, n, totals, zero):
-    """``out[targets[r], x] = sum_{j < size_x} ext(sources[r], x + j - origin_x)`` for r < n <= 4.
+@numba.njit(inline="always", **_JIT)
+def _extend_line(line, base, width, channels, border, fill_sum):
+    """Set the positions of `line` outside [0, width) from the column sums, through the border."""
+    for j in range(base):
+        _extend_at(line, j, base, width, channels, border, fill_sum)
+    for j in range(base + width, line.size // channels):
+        _extend_at(line, j, base, width, channels, border, fill_sum)
 
-    src: (H, W * channels); out: (rows, Wout * channels), channels interleaved; totals:
-    scratch of 4 and zero: 0, both of the sums' type (see `box_band`). Each channel of
-    a row is one running sum. Where the pixels entering and leaving the window both
-    lie inside the row, the rows advance together: four independent chains of
-    additions keep the CPU busy where one would wait on the latency of each add.
-    """
-    width = src.shape[1] // channels
-    out_width = out.shape[1] // channels
-    first = min(max(1, origin_x + 1), out_width)
-    last = max(min(out_width, width + origin_x - size_x + 1), first)
-    entering = (size_x - 1 - origin_x) * channels
-    leaving = (-1 - origin_x) * channels
+
+@numba.njit(inline="always", **_JIT)
+def _extend_at(line, j, base, width, channels, border, fill_sum):
+    sx = source_index(j - base, width, border)
     for c in range(channels):
-        for r in range(n):
-            row, target = src[sources[r]], out[targets[r]]
-            total = zero
-            for j in range(size_x):
-                total += _read(row, j - origin_x, width, channels, c, border, fill, zero)
-            target[c] = total
-            totals[r] = _box_row_edges(row, target, channels, c, width, size_x, origin_x,
-                                       border, fill, 1, first, total, zero)
-        if n == 4:
-            r0, r1, r2, r3 = src[sources[0]], src[sources[1]], src[sources[2]], src[sources[3]]
-            o0, o1, o2, o3 = out[targets[0]], out[targets[1]], out[targets[2]], out[targets[3]]
-            t0, t1, t2, t3 = totals[0], totals[1], totals[2], totals[3]
-            for x in range(first, last):
-                e = x * channels + c
-                t0 += (zero + r0[e + entering]) - (zero + r0[e + leaving])
-                t1 += (zero + r1[e + entering]) - (zero + r1[e + leaving])
-                t2 += (zero + r2[e + entering]) - (zero + r2[e + leaving])
-                t3 += (zero + r3[e + entering]) - (zero + r3[e + leaving])
-                o0[e] = t0
-                o1[e] = t1
-                o2[e] = t2
-                o3[e] = t3
-            totals[0], totals[1], totals[2], totals[3] = t0, t1, t2, t3
+        line[j * channels + c] = fill_sum if sx < 0 else line[(sx + base) * channels + c]
+
+
+@numba.njit(inline="always", **_JIT)
+def _window_chunk(lines, start, size, channels, terms, window):
+    """``window[i] = sum(lines[0, start + i + j * channels] for j < size)``.
+
+    Level l (row l of `lines`, l > 0, from index 0) holds sums of 4**l neighbours from
+    each position on, four of level l - 1 each. A window is the spans of size's
+    base-4 digits laid end to end: 21 = 16 + 4 + 1 is three reads of three levels.
+    """
+    n = window.size
+    level, offset, span, done, n_terms = 0, start, 1, 0, 0
+    digits = size
+    while True:
+        for _ in range(digits & 3):
+            terms[0, n_terms] = level
+            terms[1, n_terms] = offset + done * channels
+            n_terms += 1
+            done += span
+        digits >>= 2
+        if digits == 0:
+            break
+        # the next level, for every position a window still reads
+        needed, step = n + (size - 4 * span) * channels, span * channels
+        row, following = lines[level], lines[level + 1, :needed]
+        c0, c1 = row[offset:offset + needed], row[offset + step:offset + step + needed]
+        c2 = row[offset + 2 * step:offset + 2 * step + needed]
+        c3 = row[offset + 3 * step:offset + 3 * step + needed]
+        for i in range(needed):  # slices, not offset indices: no index can be negative
+            following[i] = (c0[i] + c1[i]) + (c2[i] + c3[i])
+        level, offset, span = level + 1, 0, 4 * span
+    for g in range(0, n_terms, 4):
+        _add_terms(window, lines, terms, g, min(4, n_terms - g), g == 0)
+
+
+@numba.njit(inline="always", **_JIT)
+def _add_terms(window, lines, terms, g, count, first):
+    """window (= if `first`, else +=) the sum of terms g..g+count (level, offset), count <= 4."""
+    n = window.size
+    s0 = lines[terms[0, g], terms[1, g]:terms[1, g] + n]
+    if count == 1:
+        if first:
+            for i in range(n):
+                window[i] = s0[i]
         else:
-            for r in range(n):
-                row, target, total = src[sources[r]], out[targets[r]], totals[r]
-                for x in range(first, last):
-                    e = x * channels + c
-                    total += (zero + row[e + entering]) - (zero + row[e + leaving])
-                    target[e] = total
-                totals[r] = total
-        for r in range(n):
-            _box_row_edges(src[sources[r]], out[targets[r]], channels, c, width, size_x, origin_x,
-                           border, fill, last, out_width, totals[r], zero)
+            for i in range(n):
+                window[i] += s0[i]
+        return
+    s1 = lines[terms[0, g + 1], terms[1, g + 1]:terms[1, g + 1] + n]
+    if count == 2:
+        if first:
+            for i in range(n):
+                window[i] = s0[i] + s1[i]
+        else:
+            for i in range(n):
+                window[i] += s0[i] + s1[i]
+        return
+    s2 = lines[terms[0, g + 2], terms[1, g + 2]:terms[1, g + 2] + n]
+    if count == 3:
+        if first:
+            for i in range(n):
+                window[i] = (s0[i] + s1[i]) + s2[i]
+        else:
+            for i in range(n):
+                window[i] += (s0[i] + s1[i]) + s2[i]
+        return
+    s3 = lines[terms[0, g + 3], terms[1, g + 3]:terms[1, g + 3] + n]
+    if first:
+        for i in range(n):
+            window[i] = (s0[i] + s1[i]) + (s2[i] + s3[i])
+    else:
+        for i in range(n):
+            window[i] += (s0[i] + s1[i]) + (s2[i] + s3[i])
+
+
+@numba.njit(inline="always", **_JIT)
+def _store_scaled(window, out_row, store, saturation, weight):
+    """`_store_row` of weight * window; integer outputs apply `weight` as the store's scale."""
+    if store == STORE_COPY:
+        for i in range(window.size):
+            out_row[i] = weight * window[i]
+        return 0
+    if store == STORE_ADD:
+        for i in range(window.size):
+            out_row[i] += weight * window[i]
+        return 0
+    return _store_row(window, out_row, store, saturation)
 
 
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------

@@ -5,7 +5,8 @@ prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type. A separable plan is a row pass over the input plus a column
 pass over its ring of rows, plus ``buffer_ns``, what separable measured beyond
 those two passes; a low-rank plan is that per term. The box method costs
-``box_ns`` whatever the kernel size. The FFT method costs ``transform_ns`` per
+``box_ns`` plus ``box_step_ns`` per step along the rows, a few for any width
+(`_box.window_steps`). The FFT method costs ``transform_ns`` per
 pixel its transforms go through (about 1.2 per output pixel for a 49 x 49
 kernel on a large image), cutting the tiles out and storing them included.
 
@@ -24,7 +25,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arguments import Request
-from ._box import box_weight, is_finite
+from ._box import box_weight, is_finite, window_steps
 from ._fft import fft_precision, transformed_per_pixel
 from ._separable import factor_tolerance, lowrank_factors, separable_factors
 
@@ -96,7 +97,8 @@ def _candidate_costs(request: Request):
                     + _MODEL["direct"][source]["buffer_ns"] for t in terms for column, row in t)
                 (costs if method == "separable" else finite_only)[method] = ns
         if box_weight(request.kernel) is not None and request.image.dtype.kind != "c":
-            finite_only["box"] = _MODEL["direct"][source]["box_ns"]
+            cost = _MODEL["direct"][source]
+            finite_only["box"] = cost["box_ns"] + cost["box_step_ns"] * window_steps(request.kernel.shape[1])
     fft = _MODEL["fft"][fft_precision(request.accumulator, request.result_dtype).__name__]
     transformed = transformed_per_pixel(request.kernel.shape[:2], request.out_shape)
     finite_only["fft"] = passes * len(parts) * fft["transform_ns"] * transformed
