@@ -54,6 +54,31 @@ def test_bad_arguments_raise_clear_errors(function, image, kernel, options, erro
     assert message in str(raised.value)
 
 
+BAD_OUTS = [
+    # (out, options, error type, message substring); the image is IMAGE (4 x 5 float32)
+    ([[0.0] * 5] * 4, {}, TypeError, "out must be a NumPy array (or None), not list"),
+    (np.empty((4, 5, 1), np.float32), {}, ValueError, "out has shape (4, 5, 1), but the result has shape (4, 5)"),
+    (np.empty((4, 5), np.float32), {"mode": "full"}, ValueError, "but the result has shape (6, 7)"),
+    (np.empty((4, 5), np.float32), {"dtype": np.uint8}, TypeError,
+     "dtype=<class 'numpy.uint8'> and out of dtype float32 disagree; give one of them"),
+    (np.empty((4, 5), bool), {}, TypeError, "out of dtype bool is not allowed; use an integer, float or complex"),
+    (np.empty((4, 5), np.float32), {"kernel": [[1j]]}, TypeError,
+     "out of dtype float32 cannot hold the complex result"),
+    (np.broadcast_to(np.float32(0), (4, 5)), {}, ValueError, "out is read-only; pass a writeable array"),
+]
+
+
+@pytest.mark.parametrize("function", [imconv.correlate, imconv.convolve])
+@pytest.mark.parametrize("out, options, error, message", BAD_OUTS)
+def test_bad_out_arrays_raise_clear_errors_and_stay_untouched(function, out, options, error, message):
+    before = np.array(out, copy=True)
+    options = {"kernel": np.ones((3, 3)), **options}
+    with pytest.raises(error) as raised:
+        function(IMAGE, out=out, **options)
+    assert message in str(raised.value)
+    np.testing.assert_array_equal(np.asarray(out), before)
+
+
 def test_options_after_the_kernel_are_keyword_only():
     with pytest.raises(TypeError):
         imconv.correlate(IMAGE, [[1]], "constant")

@@ -62,6 +62,46 @@ def test_two_d_input_allocates_nothing_image_sized_beyond_the_output(dtype):
     assert extra < 64 * 1024, f"{extra} bytes beyond the output"
 
 
+@pytest.mark.parametrize("method, kernel", [("direct", "sharpen"), ("separable", "sobel_x"),
+                                            ("lowrank", "laplacian"), ("box", np.ones((3, 4))),
+                                            ("fft", np.arange(30.0).reshape(5, 6))])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.complex128])
+def test_out_receives_the_result_of_every_method(rng, method, kernel, dtype):
+    image = rng.random((37, 41, 3)) * 100
+    expected = imconv.correlate(image, kernel, method=method, dtype=dtype, border="reflect101")
+    out = np.full(expected.shape, 7, dtype)
+    result = imconv.correlate(image, kernel, method=method, out=out, border="reflect101")
+    assert result is out
+    np.testing.assert_array_equal(out, expected)
+
+
+@pytest.mark.parametrize("function", [imconv.correlate, imconv.convolve])
+def test_out_may_be_strided_or_the_image_itself(rng, function):
+    image = rng.random((30, 20)).astype(np.float32)
+    kernel = rng.normal(size=(3, 5)).astype(np.float32)
+    expected = function(image, kernel, mode="full")
+    canvas = np.zeros((64, 48), np.float32)
+    window = canvas[1::2, 2:26]            # every other row: not contiguous
+    assert function(image, kernel, mode="full", out=window) is window
+    np.testing.assert_array_equal(window, expected)
+    assert canvas[::2].sum() == 0 and canvas[1::2, :2].sum() == 0 and canvas[1::2, 26:].sum() == 0
+    in_place = image.copy()
+    function(in_place, kernel, out=in_place)
+    np.testing.assert_array_equal(in_place, function(image, kernel))
+    shifted = np.zeros((31, 20), np.float32)
+    shifted[1:] = image
+    function(shifted[1:], kernel, out=shifted[:-1])  # overlaps the image one row up
+    np.testing.assert_array_equal(shifted[:-1], function(image, kernel))
+
+
+def test_out_saves_the_result_allocation():
+    image = np.ones((1024, 1024), np.float32)
+    out = np.empty_like(image)
+    imconv.correlate(image[:8, :8], "sharpen", out=out[:8, :8])  # compile outside the measurement
+    extra = bytes_beyond_result(lambda: imconv.correlate(image, "sharpen", out=out)) + out.nbytes
+    assert extra < 64 * 1024, f"{extra} bytes allocated"
+
+
 def test_results_are_new_contiguous_arrays(rng):
     image = rng.normal(size=(20, 30, 3))
     result = imconv.correlate(image, "sharpen")

@@ -45,8 +45,11 @@ class Request:
 
 
 def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution,
-            method="auto") -> Request:
-    """Check every argument and return the `Request` they describe."""
+            method="auto", out=None) -> Request:
+    """Check every argument and return the `Request` they describe.
+
+    `out` (checked by `check_out` later) sets the result type when given.
+    """
     if method not in METHODS:
         raise ValueError(f"method={method!r} is not known; use one of {', '.join(map(repr, METHODS))}")
     image, image_was_2d = _as_image(image)
@@ -60,11 +63,33 @@ def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution,
         anchor = (kernel.shape[0] - 1 - anchor[0], kernel.shape[1] - 1 - anchor[1])
     origin, out_shape = _geometry(mode, image.shape[:2], kernel.shape[:2], anchor)
     default = _dtypes.default_result_dtype(image.dtype, kernel_dtype, kernel.dtype.kind == "c")
-    result = _dtypes.requested_result_dtype(dtype, default)
+    dtype = output_dtype(out, dtype)
+    result = _dtypes.requested_result_dtype(dtype, default, None if out is None else f"out of dtype {dtype}")
     return Request(image=image, kernel=kernel, origin=origin, out_shape=out_shape,
                    border=border, fill=fill, result_dtype=result,
                    accumulator=_dtypes.accumulator_dtype(default, result),
                    image_was_2d=image_was_2d, method=method)
+
+
+def output_dtype(out, dtype):
+    """The result type asked for by `dtype` and `out` together (out's, when only out is given)."""
+    if out is None:
+        return dtype
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a NumPy array (or None), not {type(out).__name__}")
+    if not out.flags.writeable:
+        raise ValueError("out is read-only; pass a writeable array")
+    if dtype is not None and np.dtype(dtype) != out.dtype:
+        raise TypeError(f"dtype={dtype!r} and out of dtype {out.dtype} disagree; give one of them")
+    return out.dtype
+
+
+def check_out(out: np.ndarray, request: Request) -> None:
+    """`out` (already checked by `output_dtype`) must have the shape of the result."""
+    height, width = request.out_shape
+    shape = (height, width) if request.image_was_2d else (height, width, request.channels)
+    if out.shape != shape:
+        raise ValueError(f"out has shape {out.shape}, but the result has shape {shape}")
 
 
 def _as_array(value, what: str) -> np.ndarray:

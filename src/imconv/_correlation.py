@@ -6,7 +6,7 @@ import itertools
 
 import numpy as np
 
-from ._arguments import Request, prepare
+from ._arguments import Request, check_out, prepare
 from ._box import box_weight, correlate_box
 from ._direct import correlate_direct
 from ._fft import correlate_fft
@@ -16,7 +16,7 @@ from ._separable import correlate_separable
 
 
 def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
-              dtype=None, method="auto"):
+              dtype=None, method="auto", out=None):
     """Cross-correlate `image` with `kernel`: slide the kernel as it is, unflipped.
 
     ``out[y, x] = sum over (i, j) of kernel[i, j] * image[y + i - r, x + j - c]``
@@ -69,11 +69,19 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
         ``fft`` need finite images (they cannot keep the NaN rule).
         ``auto``: the cheapest by a cost model measured on this machine (see
         `imconv.explain`).
+    out : ndarray, optional
+        Write the result into this array (``dst`` in OpenCV, ``output`` in
+        ``scipy.ndimage``) and return it: the shape of the result, and its dtype is
+        the result type (give `dtype` too only if it agrees). Reusing one array for
+        many images saves allocating and first touching a new one each call (a
+        4096 x 4096 float32 result: about as long as a 3 x 3 filter itself). It may
+        be the image itself, or overlap it: the result is then computed aside and
+        copied in.
 
     Returns
     -------
     ndarray
-        Shape set by `mode`, with the image's channel axis if it had one.
+        Shape set by `mode`, with the image's channel axis if it had one; `out` if given.
 
     Notes
     -----
@@ -93,12 +101,12 @@ def correlate(image, kernel, *, border="replicate", fill=0.0, mode="same", ancho
     array([[255, 255],
            [255, 255]], dtype=uint8)
     """
-    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method,
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, out,
                                   convolution=False)
 
 
 def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None,
-             dtype=None, method="auto"):
+             dtype=None, method="auto", out=None):
     """Convolve `image` with `kernel`: true convolution, the kernel flipped in both axes.
 
     ``convolve(image, k, anchor=(r, c))`` equals
@@ -121,14 +129,15 @@ def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor
     >>> imconv.convolve(image, [[1, 2, 3]], mode="full").shape
     (3, 7)
     """
-    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method,
+    return _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, out,
                                   convolution=True)
 
 
-def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, *, convolution):
+def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, out, *,
+                           convolution):
     """Check the arguments (convolution becomes correlation there), then compute."""
     return compute(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
-                           dtype=dtype, convolution=convolution, method=method))
+                           dtype=dtype, convolution=convolution, method=method, out=out), out)
 
 
 def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None, dtype=None,
@@ -146,10 +155,21 @@ def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=
     return plan
 
 
-def compute(request: Request) -> np.ndarray:
-    """Run a checked request: one real correlation pass per real/imaginary part."""
+def compute(request: Request, given: np.ndarray | None = None) -> np.ndarray:
+    """Run a checked request: one real correlation pass per real/imaginary part.
+
+    `given`: an array of the result's shape and type to write into (see `check_out`).
+    The methods write straight into it when its rows are contiguous and it shares no
+    memory with the image; otherwise into a new array, copied into it at the end.
+    """
     method = make_plan(request, describe=False).method
-    out = np.empty((*request.out_shape, request.channels), request.result_dtype)
+    if given is not None:
+        check_out(given, request)
+    in_place = given is not None and given.flags.c_contiguous and not np.may_share_memory(
+        given, request.image)
+    shape = (*request.out_shape, request.channels)
+    # c-contiguous arrays reshape to a view, never a copy
+    out = given.reshape(shape) if in_place else np.empty(shape, request.result_dtype)
     targets = {"real": out.real, "imag": out.imag} if out.dtype.kind == "c" else {"real": out}
     written = set()
     n_nan = 0
@@ -164,7 +184,12 @@ def compute(request: Request) -> np.ndarray:
         raise ValueError(
             f"the result has NaN at {n_nan} pixels, which dtype={out.dtype} cannot hold; "
             "use a float dtype, or remove NaN from the image")
-    return out[:, :, 0] if request.image_was_2d else out
+    result = out[:, :, 0] if request.image_was_2d else out
+    if given is None:
+        return result
+    if not in_place:  # out was strided, or overlaps the image
+        np.copyto(given, result)
+    return given
 
 
 def _correlate_part(method: str, src, kernel, out, options) -> int:

@@ -44,22 +44,25 @@ def default_result_dtype(image_dtype: np.dtype, kernel_dtype: np.dtype | None,
     return np.dtype(np.float64 if double else np.float32)
 
 
-def requested_result_dtype(dtype, default: np.dtype) -> np.dtype:
-    """Check the caller's ``dtype`` against the computed `default` and return it."""
+def requested_result_dtype(dtype, default: np.dtype, name: str | None = None) -> np.dtype:
+    """Check the caller's ``dtype`` against the computed `default` and return it.
+
+    `name`: how messages refer to it (default ``dtype=...``; `out` says ``out of dtype ...``).
+    """
     if dtype is None:
         return default
     try:
         requested = np.dtype(dtype)
     except TypeError:
         raise TypeError(f"dtype={dtype!r} is not a NumPy dtype; use e.g. np.float32 or np.uint8") from None
+    name = name or f"dtype={dtype!r}"
     if requested.kind not in "iufc":
-        raise TypeError(
-            f"dtype={dtype!r} is not allowed; use an integer, float or complex type")
+        raise TypeError(f"{name} is not allowed; use an integer, float or complex type")
     if requested.kind in "fc" and requested.itemsize > (8 if requested.kind == "f" else 16):
-        raise TypeError(f"dtype={dtype!r} is not supported; use at most float64 or complex128")
+        raise TypeError(f"{name} is not supported; use at most float64 or complex128")
     if default.kind == "c" and requested.kind != "c":
         raise TypeError(
-            f"dtype={dtype!r} cannot hold the complex result without dropping its imaginary "
+            f"{name} cannot hold the complex result without dropping its imaginary "
             f"part; use a complex dtype and take .real or abs() of the result")
     return requested
 
