@@ -93,6 +93,49 @@ def _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, start, stop
         a[i] += (w0 * s0[i] + w1 * s1[i]) + (w2 * s2[i] + w3 * s3[i])
 
 
+@numba.njit(**_JIT)
+def _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets, g, n, start,
+                     stop):
+    """`_fused_pass` into two output rows at once: each source value loaded feeds both.
+
+    Tap t adds ``weights0[t] * slice`` to acc0 and ``weights1[t] * slice`` to acc1; both
+    weights are non-zero (see `pair_table`).
+    """
+    a0 = acc0[start:stop]
+    a1 = acc1[start:stop]
+    t0 = taps[g]
+    u0, v0 = weights0[t0], weights1[t0]
+    s0 = src[source_rows[g], start + offsets[t0]:stop + offsets[t0]]
+    if n == 1:
+        for i in range(a0.size):
+            a0[i] += u0 * s0[i]
+            a1[i] += v0 * s0[i]
+        return
+    t1 = taps[g + 1]
+    u1, v1 = weights0[t1], weights1[t1]
+    s1 = src[source_rows[g + 1], start + offsets[t1]:stop + offsets[t1]]
+    if n == 2:
+        for i in range(a0.size):
+            a0[i] += u0 * s0[i] + u1 * s1[i]
+            a1[i] += v0 * s0[i] + v1 * s1[i]
+        return
+    t2 = taps[g + 2]
+    u2, v2 = weights0[t2], weights1[t2]
+    s2 = src[source_rows[g + 2], start + offsets[t2]:stop + offsets[t2]]
+    if n == 3:
+        for i in range(a0.size):
+            a0[i] += u0 * s0[i] + u1 * s1[i] + u2 * s2[i]
+            a1[i] += v0 * s0[i] + v1 * s1[i] + v2 * s2[i]
+        return
+    t3 = taps[g + 3]
+    u3, v3 = weights0[t3], weights1[t3]
+    s3 = src[source_rows[g + 3], start + offsets[t3]:stop + offsets[t3]]
+    for i in range(a0.size):
+        x0, x1, x2, x3 = s0[i], s1[i], s2[i], s3[i]
+        a0[i] += (u0 * x0 + u1 * x1) + (u2 * x2 + u3 * x3)
+        a1[i] += (v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)
+
+
 @numba.njit(inline="always", **_JIT)
 def _add_to_all(acc, value):
     for i in range(acc.size):
@@ -169,33 +212,119 @@ def _store_row(acc, out_row, store, saturation):
 
 @numba.njit(**_JIT)
 def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, origin_x, border, fill,
-                   out, acc, taps, source_rows, y_start, y_stop, store, saturation, in_place):
+                   out, acc, taps, source_rows, pairs, y_start, y_stop, store, saturation,
+                   in_place):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
     weights/rows/columns: the non-zero taps, in row-major order; offsets: (columns - ox) *
-    channels. acc: a scratch row of Wout * channels floats, which also sets the precision
-    of the sums; taps, source_rows: int64 scratch of one per tap. in_place: sum straight
-    into the rows of `out` (C-contiguous, of the accumulator's type, store copy or add),
-    which saves a pass over every row. Returns the NaN count of `_store_row`.
+    channels. acc: two scratch rows of Wout * channels floats, which also set the
+    precision of the sums, or `out` itself if in_place; taps, source_rows: int64
+    scratch of twice the taps.
+    pairs: `pair_table`'s (bounds, weights, rows, columns, offsets) for two output rows
+    at once where neither reads past the top or bottom of the image. in_place: sum
+    straight into the rows of `out` (C-contiguous, of the accumulator's type, store copy
+    or add), which saves a pass over every row. Returns the NaN count of `_store_row`.
     """
+    bounds = pairs[0]
+    height = src.shape[0]
+    low_row = rows[0] if rows.size else 0  # the kernel rows with taps (row-major order)
+    high_row = rows[rows.size - 1] if rows.size else 0
     n_nan = 0
-    for y in range(y_start, y_stop):
-        if in_place:
-            target = out[y]
-            if store == STORE_COPY:
-                target[:] = 0
-            _correlate_row(target, y, src, channels, weights, rows, columns, offsets, origin_y,
-                           origin_x, border, fill, taps, source_rows)
+    y = y_start
+    while y < y_stop:
+        # Rows pair up as (even, odd) whatever the bands, and a row sums its taps in the same
+        # order alone as in its pair: results do not depend on the number of threads.
+        even = y - (y & 1)
+        inside = (bounds[3] > 0 and even - origin_y + low_row >= 0
+                  and even + 1 - origin_y + high_row < height)
+        which = 0 if not inside else 3 if y == even and y + 1 < y_stop else 1 if y == even else 2
+        rows_now = 2 if which == 3 else 1
+        if in_place:  # acc is `out`: one type of row, so _sum_rows compiles once
+            _sum_rows(acc[y], acc[y + rows_now - 1], which, store == STORE_COPY, y, even, src,
+                      channels, weights, rows, columns, offsets, pairs, origin_y, origin_x, border,
+                      fill, taps, source_rows)
         else:
-            acc[:] = 0
-            _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origin_y,
-                           origin_x, border, fill, taps, source_rows)
-            n_nan += _store_row(acc, out[y], store, saturation)
+            _sum_rows(acc[0], acc[1], which, True, y, even, src, channels, weights, rows, columns,
+                      offsets, pairs, origin_y, origin_x, border, fill, taps, source_rows)
+            n_nan += _store_row(acc[0], out[y], store, saturation)
+            if rows_now == 2:
+                n_nan += _store_row(acc[1], out[y + 1], store, saturation)
+        y += rows_now
     return n_nan
 
 
 @numba.njit(**_JIT)  # not inlined: correlate_rows calls it from two places, compiled once
+def _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns, offsets,
+              pairs, origin_y, origin_x, border, fill, taps, source_rows):
+    """Add the sums of output rows to `first` and `second`, zeroed first if `clear`.
+
+    which: 0, row y alone into `first`, tap by tap; 3, rows y = even and y + 1 into
+    `first` and `second` from the pair table; 1 or 2, row y alone into `first`, from
+    the pair table as the first (even) or second (odd) row of its pair.
+    """
+    if clear:
+        first[:] = 0
+        if which == 3:
+            second[:] = 0
+    if which == 0:
+        _correlate_row(first, y, src, channels, weights, rows, columns, offsets, origin_y,
+                       origin_x, border, fill, taps, source_rows)
+        return
+    bounds, pair_weights, pair_rows, pair_columns, pair_offsets = pairs
+    if which == 2:  # the odd row of the pair: its sums go to `first`
+        _correlate_pair(second, first, which, even, src, channels, bounds, pair_weights, pair_rows,
+                        pair_columns, pair_offsets, origin_y, origin_x, border, fill, taps,
+                        source_rows)
+    else:
+        _correlate_pair(first, second, which, even, src, channels, bounds, pair_weights, pair_rows,
+                        pair_columns, pair_offsets, origin_y, origin_x, border, fill, taps,
+                        source_rows)
+
+
+@numba.njit(**_JIT)
+def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, columns, offsets,
+                    origin_y, origin_x, border, fill, taps, source_rows):
+    """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1.
+
+    Every source row lies inside the image. `pair_table` lists the slices (image row
+    y + r - oy, a column) in three runs: weights for both rows, for y only, for y + 1
+    only. A row alone sums the same slices in the same groups as in the pair.
+    """
+    width = src.shape[1] // channels
+    out_width = acc0.size // channels
+    for t in range(bounds[3]):
+        taps[t] = t
+        source_rows[t] = y + rows[t] - origin_y
+    weights0, weights1 = weights[0], weights[1]
+    into_first, into_second = which != 2, which != 1
+    for kind in range(3):
+        if (kind == 1 and not into_first) or (kind == 2 and not into_second):
+            continue
+        for g in range(bounds[kind], bounds[kind + 1], FUSED_TAPS):
+            n = min(FUSED_TAPS, bounds[kind + 1] - g)
+            low, high = columns[g], columns[g]
+            for k in range(g + 1, g + n):
+                low = min(low, columns[k])
+                high = max(high, columns[k])
+            first = min(max(0, origin_x - low), out_width)
+            last = max(min(out_width, width - (high - origin_x)), first)
+            feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
+            if feeds_first and feeds_second:
+                _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets,
+                                 g, n, first * channels, last * channels)
+            else:  # one call site for either row: each inlined copy costs compile time
+                acc, w = (acc0, weights0) if feeds_first else (acc1, weights1)
+                _fused_pass(acc, src, source_rows, taps, w, offsets, g, n, first * channels,
+                            last * channels)
+            for side in range(2):
+                if (feeds_first, feeds_second)[side]:
+                    acc, w = (acc0, weights0) if side == 0 else (acc1, weights1)
+                    _add_edges(acc, src, source_rows, taps, w, columns, g, n, width, channels,
+                               first, last, 0, out_width, origin_x, border, fill)
+
+
+@numba.njit(**_JIT)
 def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origin_y, origin_x, border,
                    fill, taps, source_rows):
     """Add output row y's sums to `acc`, four taps per pass."""
