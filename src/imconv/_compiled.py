@@ -28,9 +28,13 @@ FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
+# No function here asks numba to inline it (inline="always"): numba types an inlined body
+# again at every call site, which made a new combination of types take 10-14 s to compile
+# where separate functions take 4-5 s. The calls left are per row or per group of taps,
+# and LLVM still inlines the small helpers.
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def source_index(p, n, border):
     """The index in [0, n) that position `p` reads under `border`; -1 means "the fill value"."""
     if 0 <= p < n:
@@ -62,7 +66,7 @@ def source_index(p, n, border):
 # loop over x keeps LLVM from vectorising x, and one fused pass reads and writes
 # `acc` once instead of once per tap. Padding a group with zero weights is not
 # allowed: 0 * NaN would leak NaN from pixels the kernel does not weigh.
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, start, stop):
     a = acc[start:stop]
     t0 = taps[g]
@@ -136,37 +140,39 @@ def _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, off
         a1[i] += (v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _add_to_all(acc, value):
     for i in range(acc.size):
         acc[i] += value
 
 
-@numba.njit(inline="always", **_JIT)
-def _add_edge_pixels(acc, row, width, channels, x_start, x_stop, weight, dx, border, fill):
-    for x in range(x_start, x_stop):
-        sx = source_index(x + dx, width, border)
-        if sx < 0:
-            for c in range(channels):
-                acc[x * channels + c] += weight * fill
-        else:
-            for c in range(channels):
-                acc[x * channels + c] += weight * row[sx * channels + c]
+@numba.njit(**_JIT)
+def _add_edge_pixels(acc, row, width, channels, first, last, weight, dx, border, fill):
+    """Add one tap to the output pixels outside [first, last), reading through the border."""
+    out_width = acc.size // channels
+    for side in range(2):  # one loop body for both sides: half the code to compile
+        x_start, x_stop = (0, first) if side == 0 else (last, out_width)
+        for x in range(x_start, x_stop):
+            sx = source_index(x + dx, width, border)
+            if sx < 0:
+                for c in range(channels):
+                    acc[x * channels + c] += weight * fill
+            else:
+                for c in range(channels):
+                    acc[x * channels + c] += weight * row[sx * channels + c]
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels, first, last,
-               p0, p1, origin_x, border, fill):
-    """Add taps g..g+n for the output pixels of [p0, p1) outside [first, last), through the border."""
+               origin_x, border, fill):
+    """Add taps g..g+n for the output pixels outside [first, last), through the border."""
     for k in range(g, g + n):
         t = taps[k]
-        row = src[source_rows[k]]
-        dx = columns[t] - origin_x
-        _add_edge_pixels(acc, row, width, channels, p0, min(first, p1), weights[t], dx, border, fill)
-        _add_edge_pixels(acc, row, width, channels, max(last, p0), p1, weights[t], dx, border, fill)
+        _add_edge_pixels(acc, src[source_rows[k]], width, channels, first, last, weights[t],
+                         columns[t] - origin_x, border, fill)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _store_row(acc, out_row, store, saturation):
     """Write `acc` into `out_row`: copy, add, or round half to even and saturate.
 
@@ -230,6 +236,7 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
     height = src.shape[0]
     low_row = rows[0] if rows.size else 0  # the kernel rows with taps (row-major order)
     high_row = rows[rows.size - 1] if rows.size else 0
+    clear = store == STORE_COPY or not in_place  # a variable, not a literal: one compile
     n_nan = 0
     y = y_start
     while y < y_stop:
@@ -240,13 +247,11 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
                   and even + 1 - origin_y + high_row < height)
         which = 0 if not inside else 3 if y == even and y + 1 < y_stop else 1 if y == even else 2
         rows_now = 2 if which == 3 else 1
-        if in_place:  # acc is `out`: one type of row, so _sum_rows compiles once
-            _sum_rows(acc[y], acc[y + rows_now - 1], which, store == STORE_COPY, y, even, src,
-                      channels, weights, rows, columns, offsets, pairs, origin_y, origin_x, border,
-                      fill, taps, source_rows)
-        else:
-            _sum_rows(acc[0], acc[1], which, True, y, even, src, channels, weights, rows, columns,
-                      offsets, pairs, origin_y, origin_x, border, fill, taps, source_rows)
+        # in place, acc is `out`: one type of row either way, so _sum_rows compiles once
+        first, second = (acc[y], acc[y + rows_now - 1]) if in_place else (acc[0], acc[1])
+        _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns,
+                  offsets, pairs, origin_y, origin_x, border, fill, taps, source_rows)
+        if not in_place:
             n_nan += _store_row(acc[0], out[y], store, saturation)
             if rows_now == 2:
                 n_nan += _store_row(acc[1], out[y + 1], store, saturation)
@@ -254,7 +259,7 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
     return n_nan
 
 
-@numba.njit(**_JIT)  # not inlined: correlate_rows calls it from two places, compiled once
+@numba.njit(**_JIT)
 def _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns, offsets,
               pairs, origin_y, origin_x, border, fill, taps, source_rows):
     """Add the sums of output rows to `first` and `second`, zeroed first if `clear`.
@@ -313,7 +318,7 @@ def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, 
             if feeds_first and feeds_second:
                 _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets,
                                  g, n, first * channels, last * channels)
-            else:  # one call site for either row: each inlined copy costs compile time
+            else:  # either row alone
                 acc, w = (acc0, weights0) if feeds_first else (acc1, weights1)
                 _fused_pass(acc, src, source_rows, taps, w, offsets, g, n, first * channels,
                             last * channels)
@@ -321,7 +326,7 @@ def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, 
                 if (feeds_first, feeds_second)[side]:
                     acc, w = (acc0, weights0) if side == 0 else (acc1, weights1)
                     _add_edges(acc, src, source_rows, taps, w, columns, g, n, width, channels,
-                               first, last, 0, out_width, origin_x, border, fill)
+                               first, last, origin_x, border, fill)
 
 
 @numba.njit(**_JIT)
@@ -352,7 +357,7 @@ def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origi
         _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first * channels,
                     last * channels)
         _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels,
-                   first, last, 0, out_width, origin_x, border, fill)
+                   first, last, origin_x, border, fill)
 
 
 # --- box kernels: running sums down columns, doubling sums along rows ----------------
@@ -414,7 +419,7 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
     return n_nan
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _add_image_row(columns, src, position, height, border, fill, subtract):
     """columns += (or -= if `subtract`) the image row at `position`, through the border."""
     sy = source_index(position, height, border)
@@ -432,7 +437,7 @@ def _add_image_row(columns, src, position, height, border, fill, subtract):
             columns[i] += row[i]
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _slide_columns(columns, src, entering, leaving, height, border, fill):
     """Move the column sums one row down: add the row at `entering`, subtract the one at `leaving`."""
     sy_in, sy_out = source_index(entering, height, border), source_index(leaving, height, border)
@@ -445,7 +450,7 @@ def _slide_columns(columns, src, entering, leaving, height, border, fill):
         columns[i] = (columns[i] + add[i]) - remove[i]
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _extend_line(line, base, width, channels, border, fill_sum):
     """Set the positions of `line` outside [0, width) from the column sums, through the border."""
     for j in range(base):
@@ -454,14 +459,14 @@ def _extend_line(line, base, width, channels, border, fill_sum):
         _extend_at(line, j, base, width, channels, border, fill_sum)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _extend_at(line, j, base, width, channels, border, fill_sum):
     sx = source_index(j - base, width, border)
     for c in range(channels):
         line[j * channels + c] = fill_sum if sx < 0 else line[(sx + base) * channels + c]
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _window_chunk(lines, start, size, channels, terms, window):
     """``window[i] = sum(lines[0, start + i + j * channels] for j < size)``.
 
@@ -494,7 +499,7 @@ def _window_chunk(lines, start, size, channels, terms, window):
         _add_terms(window, lines, terms, g, min(4, n_terms - g), g == 0)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _add_terms(window, lines, terms, g, count, first):
     """window (= if `first`, else +=) the sum of terms g..g+count (level, offset), count <= 4."""
     n = window.size
@@ -534,7 +539,7 @@ def _add_terms(window, lines, terms, g, count, first):
             window[i] += (s0[i] + s1[i]) + (s2[i] + s3[i])
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _store_scaled(window, out_row, store, saturation, weight):
     """`_store_row` of weight * window; integer outputs apply `weight` as the store's scale."""
     if store == STORE_COPY:
@@ -550,7 +555,7 @@ def _store_scaled(window, out_row, store, saturation, weight):
 
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, sources, origin_x,
               border, fill):
     """target = the 1-row kernel (weights at columns) across image row sy, border in x."""
@@ -565,7 +570,7 @@ def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, source
         _fused_pass(target, src, sources, taps, weights, offsets, g, n, first * channels,
                     last * channels)
         _add_edges(target, src, sources, taps, weights, columns, g, n, width, channels, first,
-                   last, 0, out_width, origin_x, border, fill)
+                   last, origin_x, border, fill)
 
 
 @numba.njit(**_JIT)
@@ -641,7 +646,7 @@ def gather_edges(src, channels, rows, columns, fill, out, done):
             _gather_columns(src, channels, rows[r], columns, fill, out[r], 0, columns.size)
 
 
-@numba.njit(inline="always", **_JIT)
+@numba.njit(**_JIT)
 def _gather_columns(src, channels, sy, columns, fill, target, j_start, j_stop):
     row = src[max(sy, 0)]
     for j in range(j_start, j_stop):
