@@ -8,7 +8,9 @@ from hypothesis.extra import numpy as hnp
 
 import imconv
 from imconv import reference
+from imconv._arguments import prepare
 from imconv._direct import integer_form
+from imconv._planner import plan
 from imconv._separable import lowrank_factors, separable_factors
 from oracles import (BORDERS, MODES, assert_close, bytes_beyond_result, images, kernels, per_channel,
                      scale)
@@ -196,6 +198,25 @@ def test_box_is_never_chosen_for_non_finite_data(bad):
     with pytest.raises(ValueError, match="method='box' does not apply"):
         imconv.correlate(np.ones((9, 9)), huge[:3, :3], method="box", border="constant", fill=bad)
     assert np.isnan(imconv.correlate(image, huge)[5, 5]) or bad == np.inf
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+@pytest.mark.parametrize("border", BORDERS)
+def test_box_left_to_itself_redoes_non_finite_images_by_separable_passes(rng, bad, border):
+    image = (rng.random((700, 300)) * 255).astype(np.float32)
+    kernel = np.full((31, 31), 1 / 31 ** 2, np.float32)
+    request = prepare(image, kernel, border=border, fill=0.0, mode="same", anchor=None, dtype=None,
+                      convolution=False)
+    assert plan(request, box_checks_itself=True).method == "box"  # what compute runs: no scan
+    np.testing.assert_array_equal(imconv.correlate(image, kernel, border=border),
+                                  imconv.correlate(image, kernel, border=border, method="box"))
+    image[650, 7] = bad  # in the last thread's band
+    actual = imconv.correlate(image, kernel, border=border)
+    np.testing.assert_array_equal(actual, imconv.correlate(image, kernel, border=border,
+                                                           method="separable"))
+    expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), border=border)
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    np.testing.assert_array_equal(np.isinf(actual), np.isinf(expected))
 
 
 def test_box_refuses_kernels_that_are_not_constant():

@@ -162,7 +162,7 @@ def compute(request: Request, given: np.ndarray | None = None) -> np.ndarray:
     The methods write straight into it when its rows are contiguous and it shares no
     memory with the image; otherwise into a new array, copied into it at the end.
     """
-    method = make_plan(request, describe=False).method
+    method = make_plan(request, describe=False, box_checks_itself=True).method
     if given is not None:
         check_out(given, request)
     in_place = given is not None and given.flags.c_contiguous and not np.may_share_memory(

@@ -13,7 +13,9 @@ kernel on a large image), cutting the tiles out and storing them included.
 Every method is exact within the accuracy contract, so the cheapest candidate
 wins. Box, low-rank and FFT cannot keep the NaN rule; they are candidates only
 for finite data, and the image is scanned for NaN and inf (``scan_ns``) only
-when one of them would win.
+when one of them would win. When computing (``box_checks_itself``), box is
+priced without the scan: it notices NaN and inf in its running sums and then
+redoes the image by separable passes (`_box`).
 """
 
 from __future__ import annotations
@@ -48,13 +50,20 @@ class Plan:
         return "\n".join(lines)
 
 
-def plan(request: Request, *, describe: bool = True) -> Plan:
+def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = False) -> Plan:
     """The plan for `request`: its `method` if given, else the cheapest candidate.
 
     `describe` adds a line about the request for printing (not needed to compute).
+    `box_checks_itself`: leave the image's NaN and inf to the box method (see `_box`),
+    which then needs no scan first. Without it (`explain`) the image is scanned
+    when box applies, so that the plan names what will compute the result.
     """
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
     costs, finite_only = _candidate_costs(request)
+    if request.method == "auto" and "box" in finite_only and np.isfinite(request.fill):
+        box = finite_only.pop("box")
+        if box_checks_itself or is_finite(request.image, request.fill):
+            costs["box"] = box
     if finite_only:
         needs_scan = request.image.dtype.kind in "fc"
         scan = _MODEL["direct"][_model_key(request.image.dtype)]["scan_ns"] if needs_scan else 0.0
