@@ -5,7 +5,7 @@ import pytest
 
 import imconv
 from imconv import _compiled
-from imconv._borders import BORDERS, border_table_markdown, resolve_border
+from imconv._borders import BORDERS, border_table_markdown, index_map, resolve_border
 
 
 @pytest.mark.parametrize("border", BORDERS, ids=lambda b: b.name)
@@ -35,6 +35,14 @@ def test_compiled_index_map_equals_numpy_pad(border, n):
         padded = np.pad(np.arange(n), 40, mode=mode)
     mapped = [_compiled.source_index(p, n, border.code) for p in range(-40, n + 40)]
     np.testing.assert_array_equal(mapped, padded)
+
+
+@pytest.mark.parametrize("border", BORDERS, ids=lambda b: b.name)
+@pytest.mark.parametrize("n", [1, 2, 3, 5])
+def test_numpy_index_map_equals_the_compiled_one(border, n):
+    positions = np.arange(-40, n + 40)
+    expected = [_compiled.source_index(int(p), n, border.code) for p in positions]
+    np.testing.assert_array_equal(index_map(positions, n, border.code), expected)
 
 
 def test_every_alias_resolves_and_the_table_lists_them():

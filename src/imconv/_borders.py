@@ -19,6 +19,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 # Codes passed to the compiled kernels, which never see strings.
 CONSTANT, REPLICATE, REFLECT, REFLECT101, WRAP = range(5)
 
@@ -97,3 +99,28 @@ def _markdown_row(b: Border) -> str:
     numpy_pad = f"'{b.numpy_pad}'" + (" (constant_values=fill)" if b.code == CONSTANT else "")
     return (f"| `{b.name}` | `{drawing}` | {aliases} | {b.opencv} | {b.scipy_ndimage} "
             f"| {b.scipy_signal} | {numpy_pad} |")
+
+
+def index_map(positions: np.ndarray, n: int, border: int) -> np.ndarray:
+    """Image indices read at `positions` of a line of `n` pixels under `border`; -1: the fill value.
+
+    The NumPy twin of `_compiled.source_index`.
+
+    >>> index_map(np.arange(-2, 5), 4, REFLECT101)
+    array([2, 1, 0, 1, 2, 3, 2])
+    """
+    p = np.asarray(positions, np.int64)
+    inside = (p >= 0) & (p < n)
+    if border == CONSTANT:
+        return np.where(inside, p, -1)
+    if border == REPLICATE:
+        return np.clip(p, 0, n - 1)
+    if border == WRAP:
+        return p % n
+    if border == REFLECT:
+        m = p % (2 * n)
+        return np.where(m < n, m, 2 * n - 1 - m)
+    if n == 1:
+        return np.zeros_like(p)
+    m = p % (2 * n - 2)
+    return np.where(m < n, m, 2 * n - 2 - m)

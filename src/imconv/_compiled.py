@@ -147,29 +147,16 @@ def _add_to_all(acc, value):
 
 
 @numba.njit(**_JIT)
-def _add_edge_pixels(acc, row, width, channels, first, last, weight, dx, border, fill):
-    """Add one tap to the output pixels outside [first, last), reading through the border."""
-    out_width = acc.size // channels
-    for side in range(2):  # one loop body for both sides: half the code to compile
-        x_start, x_stop = (0, first) if side == 0 else (last, out_width)
-        for x in range(x_start, x_stop):
-            sx = source_index(x + dx, width, border)
-            if sx < 0:
-                for c in range(channels):
-                    acc[x * channels + c] += weight * fill
-            else:
-                for c in range(channels):
-                    acc[x * channels + c] += weight * row[sx * channels + c]
-
-
-@numba.njit(**_JIT)
-def _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels, first, last,
-               origin_x, border, fill):
-    """Add taps g..g+n for the output pixels outside [first, last), through the border."""
-    for k in range(g, g + n):
-        t = taps[k]
-        _add_edge_pixels(acc, src[source_rows[k]], width, channels, first, last, weights[t],
-                         columns[t] - origin_x, border, fill)
+def _add_group(acc0, acc1, into_first, into_second, src, source_rows, taps, weights0, weights1,
+               offsets, g, n, start, stop):
+    """Taps g..g+n over [start, stop): into both rows in one pass, or into either alone."""
+    if into_first and into_second:
+        _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets, g, n,
+                         start, stop)
+    elif into_first:
+        _fused_pass(acc0, src, source_rows, taps, weights0, offsets, g, n, start, stop)
+    else:
+        _fused_pass(acc1, src, source_rows, taps, weights1, offsets, g, n, start, stop)
 
 
 @numba.njit(**_JIT)
@@ -218,11 +205,14 @@ def _store_row(acc, out_row, store, saturation):
 
 @numba.njit(**_JIT)
 def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, origin_x, border, fill,
-                   out, acc, taps, source_rows, pairs, y_start, y_stop, store, saturation,
+                   edges, out, acc, taps, source_rows, pairs, y_start, y_stop, store, saturation,
                    in_place):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
+    edges: (margins, left, right, pair left, pair right): what the pixels near the left and
+    right ends read (`_direct.margin_table`), and where, for each tap and each slice of
+    the pair table.
     weights/rows/columns: the non-zero taps, in row-major order; offsets: (columns - ox) *
     channels. acc: two scratch rows of Wout * channels floats, which also set the
     precision of the sums, or `out` itself if in_place; taps, source_rows: int64
@@ -250,7 +240,7 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
         # in place, acc is `out`: one type of row either way, so _sum_rows compiles once
         first, second = (acc[y], acc[y + rows_now - 1]) if in_place else (acc[0], acc[1])
         _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns,
-                  offsets, pairs, origin_y, origin_x, border, fill, taps, source_rows)
+                  offsets, pairs, origin_y, origin_x, border, fill, edges, taps, source_rows)
         if not in_place:
             n_nan += _store_row(acc[0], out[y], store, saturation)
             if rows_now == 2:
@@ -261,7 +251,7 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
 
 @numba.njit(**_JIT)
 def _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns, offsets,
-              pairs, origin_y, origin_x, border, fill, taps, source_rows):
+              pairs, origin_y, origin_x, border, fill, edges, taps, source_rows):
     """Add the sums of output rows to `first` and `second`, zeroed first if `clear`.
 
     which: 0, row y alone into `first`, tap by tap; 3, rows y = even and y + 1 into
@@ -274,27 +264,28 @@ def _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows
             second[:] = 0
     if which == 0:
         _correlate_row(first, y, src, channels, weights, rows, columns, offsets, origin_y,
-                       origin_x, border, fill, taps, source_rows)
+                       origin_x, border, fill, edges[0], edges[1], edges[2], taps, source_rows)
         return
     bounds, pair_weights, pair_rows, pair_columns, pair_offsets = pairs
     if which == 2:  # the odd row of the pair: its sums go to `first`
         _correlate_pair(second, first, which, even, src, channels, bounds, pair_weights, pair_rows,
-                        pair_columns, pair_offsets, origin_y, origin_x, border, fill, taps,
-                        source_rows)
+                        pair_columns, pair_offsets, origin_y, origin_x, edges[0], edges[3], edges[4],
+                        taps, source_rows)
     else:
         _correlate_pair(first, second, which, even, src, channels, bounds, pair_weights, pair_rows,
-                        pair_columns, pair_offsets, origin_y, origin_x, border, fill, taps,
-                        source_rows)
+                        pair_columns, pair_offsets, origin_y, origin_x, edges[0], edges[3], edges[4],
+                        taps, source_rows)
 
 
 @numba.njit(**_JIT)
 def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, columns, offsets,
-                    origin_y, origin_x, border, fill, taps, source_rows):
+                    origin_y, origin_x, margins, left, right, taps, source_rows):
     """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1.
 
     Every source row lies inside the image. `pair_table` lists the slices (image row
     y + r - oy, a column) in three runs: weights for both rows, for y only, for y + 1
-    only. A row alone sums the same slices in the same groups as in the pair.
+    only. A row alone sums the same slices in the same groups as in the pair. Pixels
+    near the ends read `margins` at offsets `left` and `right` (`_direct.margin_table`).
     """
     width = src.shape[1] // channels
     out_width = acc0.size // channels
@@ -314,24 +305,20 @@ def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, 
                 high = max(high, columns[k])
             first = min(max(0, origin_x - low), out_width)
             last = max(min(out_width, width - (high - origin_x)), first)
+            first, last = first * channels, last * channels
             feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
-            if feeds_first and feeds_second:
-                _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets,
-                                 g, n, first * channels, last * channels)
-            else:  # either row alone
-                acc, w = (acc0, weights0) if feeds_first else (acc1, weights1)
-                _fused_pass(acc, src, source_rows, taps, w, offsets, g, n, first * channels,
-                            last * channels)
-            for side in range(2):
-                if (feeds_first, feeds_second)[side]:
-                    acc, w = (acc0, weights0) if side == 0 else (acc1, weights1)
-                    _add_edges(acc, src, source_rows, taps, w, columns, g, n, width, channels,
-                               first, last, origin_x, border, fill)
+            # the left end from the margins, the inside from the image, the right end
+            _add_group(acc0, acc1, feeds_first, feeds_second, margins, source_rows, taps, weights0,
+                       weights1, left, g, n, 0, first)
+            _add_group(acc0, acc1, feeds_first, feeds_second, src, source_rows, taps, weights0,
+                       weights1, offsets, g, n, first, last)
+            _add_group(acc0, acc1, feeds_first, feeds_second, margins, source_rows, taps, weights0,
+                       weights1, right, g, n, last, acc0.size)
 
 
 @numba.njit(**_JIT)
 def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origin_y, origin_x, border,
-                   fill, taps, source_rows):
+                   fill, margins, left, right, taps, source_rows):
     """Add output row y's sums to `acc`, four taps per pass."""
     height = src.shape[0]
     width = src.shape[1] // channels
@@ -351,13 +338,14 @@ def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origi
         for k in range(g + 1, g + n):
             low = min(low, columns[taps[k]])
             high = max(high, columns[taps[k]])
-        # Output pixels [first, last) read inside the image for every tap of the group.
+        # Output pixels [first, last) read inside the image for every tap of the group;
+        # those before and after read the margins.
         first = min(max(0, origin_x - low), out_width)
         last = max(min(out_width, width - (high - origin_x)), first)
-        _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first * channels,
-                    last * channels)
-        _add_edges(acc, src, source_rows, taps, weights, columns, g, n, width, channels,
-                   first, last, origin_x, border, fill)
+        first, last = first * channels, last * channels
+        _fused_pass(acc, margins, source_rows, taps, weights, left, g, n, 0, first)
+        _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first, last)
+        _fused_pass(acc, margins, source_rows, taps, weights, right, g, n, last, acc.size)
 
 
 # --- box kernels: running sums down columns, doubling sums along rows ----------------
@@ -557,7 +545,7 @@ def _store_scaled(window, out_row, store, saturation, weight):
 
 @numba.njit(**_JIT)
 def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, sources, origin_x,
-              border, fill):
+              margins, left, right):
     """target = the 1-row kernel (weights at columns) across image row sy, border in x."""
     width = src.shape[1] // channels
     out_width = target.size // channels
@@ -567,16 +555,16 @@ def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, source
         n = min(FUSED_TAPS, weights.size - g)
         first = min(max(0, origin_x - columns[g]), out_width)
         last = max(min(out_width, width - (columns[g + n - 1] - origin_x)), first)
-        _fused_pass(target, src, sources, taps, weights, offsets, g, n, first * channels,
-                    last * channels)
-        _add_edges(target, src, sources, taps, weights, columns, g, n, width, channels, first,
-                   last, origin_x, border, fill)
+        first, last = first * channels, last * channels
+        _fused_pass(target, margins, sources, taps, weights, left, g, n, 0, first)
+        _fused_pass(target, src, sources, taps, weights, offsets, g, n, first, last)
+        _fused_pass(target, margins, sources, taps, weights, right, g, n, last, target.size)
 
 
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
-                   column_bounds, origin_y, origin_x, border, fill, row_fills, out, ring, acc,
-                   owners, scratch, y_start, y_stop, store, saturation):
+                   column_bounds, origin_y, origin_x, border, margins, shift, row_fills, out,
+                   ring, acc, owners, scratch, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
@@ -586,9 +574,11 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     per term, small enough to stay in cache), at slot ``r * kh + p % kh`` of its
     position p before the border maps it: one output row reads kh consecutive
     positions, so they never share a slot (the image rows they map to need not be
-    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``.
-    owners: int64 scratch of one per ring row (the position it holds); scratch: int64
-    (6, max taps) scratch. Returns the NaN count of `_store_row`.
+    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``. margins,
+    shift: `_direct.margin_table` for the row taps, the border in x. scratch: int64
+    (8, max taps).
+    owners: int64 scratch of one per ring row (the position it holds). Returns the NaN
+    count of `_store_row`.
     """
     height = src.shape[0]
     n_terms = row_bounds.size - 1
@@ -596,8 +586,11 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     owners[:] = -(1 << 62)  # no position yet
     row_offsets, row_taps, row_sources = scratch[0], scratch[1], scratch[2]
     column_taps, column_slots, no_offsets = scratch[3], scratch[4], scratch[5]
+    left_offsets, right_offsets = scratch[6], scratch[7]  # into the margins
     for t in range(row_weights.size):
         row_offsets[t] = (row_columns[t] - origin_x) * channels
+        left_offsets[t] = row_columns[t] * channels
+        right_offsets[t] = (row_columns[t] - shift) * channels
         row_taps[t] = t
     no_offsets[:] = 0
     n_nan = 0
@@ -616,7 +609,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
                 if owners[slot] != position:
                     _row_pass(ring[slot], src, sy, channels, row_weights[b0:b1], row_columns[b0:b1],
                               row_offsets[b0:b1], row_taps[:b1 - b0], row_sources[:b1 - b0],
-                              origin_x, border, fill)
+                              origin_x, margins, left_offsets[b0:b1], right_offsets[b0:b1])
                     owners[slot] = position
                 column_taps[n_live] = t
                 column_slots[n_live] = slot

@@ -30,39 +30,13 @@ import numpy as np
 import scipy.fft
 
 from . import _compiled
-from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
+from ._borders import index_map
 from ._direct import flat_channels
 from ._parallel import run_bands
 
 # Transform sides tried for a tile; 2^a 3^b 5^c lengths are the fast ones for pocketfft.
 _BATCH_BYTES = 1 << 20  # the real blocks of one transform batch: cache and memory bound
 _SIDES = tuple(n for n in range(16, 513) if n == scipy.fft.next_fast_len(n, real=True))
-
-
-def index_map(start: int, count: int, n: int, border: int) -> np.ndarray:
-    """Image indices read by positions start..start+count under `border`; -1 is the fill value.
-
-    The NumPy twin of `_compiled.source_index`.
-
-    >>> from imconv._borders import REFLECT101
-    >>> index_map(-2, 7, 4, REFLECT101)
-    array([2, 1, 0, 1, 2, 3, 2])
-    """
-    p = np.arange(start, start + count)
-    inside = (p >= 0) & (p < n)
-    if border == CONSTANT:
-        return np.where(inside, p, -1)
-    if border == REPLICATE:
-        return np.clip(p, 0, n - 1)
-    if border == WRAP:
-        return p % n
-    if border == REFLECT:
-        m = p % (2 * n)
-        return np.where(m < n, m, 2 * n - 1 - m)
-    if n == 1:
-        return np.zeros_like(p)
-    m = p % (2 * n - 2)
-    return np.where(m < n, m, 2 * n - 2 - m)
 
 
 def tile_shape(kernel_shape, out_shape) -> tuple[int, int]:
@@ -113,10 +87,10 @@ def correlate_fft(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, origi
     per_channel = kernel if kernel.ndim == 3 else kernel[:, :, np.newaxis]
     spectra = np.conj(scipy.fft.rfft2(np.moveaxis(per_channel, 2, 0).astype(real), s=(p, q)))
     n_columns = math.ceil(out_width / u)
-    rows = index_map(-origin[0], out_height + kh - 1, height, border)
+    rows = index_map(np.arange(out_height + kh - 1) - origin[0], height, border)
     # Enough columns for the last tile's whole block; those past the output only reach
     # the values each transform drops.
-    columns = index_map(-origin[1], (n_columns - 1) * u + q, width, border)
+    columns = index_map(np.arange((n_columns - 1) * u + q) - origin[1], width, border)
     store = _store(out.dtype, accumulate)
     flat_src = flat_channels(src)
 

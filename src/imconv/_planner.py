@@ -29,6 +29,7 @@ import numpy as np
 from ._arguments import Request
 from ._box import box_weight, is_finite, window_steps
 from ._fft import fft_precision, transformed_per_pixel
+from ._memo import by_value
 from ._separable import factor_tolerance, lowrank_factors, separable_factors
 
 _MODEL = json.loads((Path(__file__).parent / "data" / "cost_model.json").read_text())
@@ -80,6 +81,7 @@ def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = F
     return Plan(method, predicted, _describe(request) if describe else "")
 
 
+@by_value
 def kernel_terms(kernel: np.ndarray, method: str, accumulator: np.dtype):
     """The (column, row) terms of a real 2-D kernel for "separable" or "lowrank", or None."""
     rtol = factor_tolerance(accumulator)
