@@ -153,10 +153,21 @@ def _add_group(acc0, acc1, into_first, into_second, src, source_rows, taps, weig
     if into_first and into_second:
         _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, offsets, g, n,
                          start, stop)
-    elif into_first:
-        _fused_pass(acc0, src, source_rows, taps, weights0, offsets, g, n, start, stop)
     else:
-        _fused_pass(acc1, src, source_rows, taps, weights1, offsets, g, n, start, stop)
+        acc, weights = (acc0, weights0) if into_first else (acc1, weights1)
+        _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, start, stop)
+
+
+@numba.njit(**_JIT)
+def _fused_pass_across(acc, src, margins, source_rows, taps, weights, offsets, left, right, g, n,
+                       first, last):
+    """`_fused_pass` over the whole row: [first, last) from the image, the ends from the margins.
+
+    left, right: each tap's offsets into the margins (`_direct.margin_offsets`).
+    """
+    _fused_pass(acc, margins, source_rows, taps, weights, left, g, n, 0, first)
+    _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first, last)
+    _fused_pass(acc, margins, source_rows, taps, weights, right, g, n, last, acc.size)
 
 
 @numba.njit(**_JIT)
@@ -342,10 +353,8 @@ def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origi
         # those before and after read the margins.
         first = min(max(0, origin_x - low), out_width)
         last = max(min(out_width, width - (high - origin_x)), first)
-        first, last = first * channels, last * channels
-        _fused_pass(acc, margins, source_rows, taps, weights, left, g, n, 0, first)
-        _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first, last)
-        _fused_pass(acc, margins, source_rows, taps, weights, right, g, n, last, acc.size)
+        _fused_pass_across(acc, src, margins, source_rows, taps, weights, offsets, left, right, g,
+                           n, first * channels, last * channels)
 
 
 # --- box kernels: running sums down columns, doubling sums along rows ----------------
@@ -555,16 +564,15 @@ def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, source
         n = min(FUSED_TAPS, weights.size - g)
         first = min(max(0, origin_x - columns[g]), out_width)
         last = max(min(out_width, width - (columns[g + n - 1] - origin_x)), first)
-        first, last = first * channels, last * channels
-        _fused_pass(target, margins, sources, taps, weights, left, g, n, 0, first)
-        _fused_pass(target, src, sources, taps, weights, offsets, g, n, first, last)
-        _fused_pass(target, margins, sources, taps, weights, right, g, n, last, target.size)
+        _fused_pass_across(target, src, margins, sources, taps, weights, offsets, left, right, g,
+                           n, first * channels, last * channels)
 
 
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
-                   column_bounds, origin_y, origin_x, border, margins, shift, row_fills, out,
-                   ring, acc, owners, scratch, y_start, y_stop, store, saturation):
+                   column_bounds, origin_y, origin_x, border, margins, row_left, row_right,
+                   row_fills, out, ring, acc, owners, scratch, y_start, y_stop, store,
+                   saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
@@ -574,11 +582,11 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     per term, small enough to stay in cache), at slot ``r * kh + p % kh`` of its
     position p before the border maps it: one output row reads kh consecutive
     positions, so they never share a slot (the image rows they map to need not be
-    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``. margins,
-    shift: `_direct.margin_table` for the row taps, the border in x. scratch: int64
-    (8, max taps).
-    owners: int64 scratch of one per ring row (the position it holds). Returns the NaN
-    count of `_store_row`.
+    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``. margins:
+    `_direct.margin_table` for the row taps, the border in x; row_left, row_right: each
+    row tap's offsets into it (`_direct.margin_offsets`). owners: int64 scratch of one
+    per ring row (the position it holds); scratch: int64 (6, max taps) scratch. Returns
+    the NaN count of `_store_row`.
     """
     height = src.shape[0]
     n_terms = row_bounds.size - 1
@@ -586,11 +594,8 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     owners[:] = -(1 << 62)  # no position yet
     row_offsets, row_taps, row_sources = scratch[0], scratch[1], scratch[2]
     column_taps, column_slots, no_offsets = scratch[3], scratch[4], scratch[5]
-    left_offsets, right_offsets = scratch[6], scratch[7]  # into the margins
     for t in range(row_weights.size):
         row_offsets[t] = (row_columns[t] - origin_x) * channels
-        left_offsets[t] = row_columns[t] * channels
-        right_offsets[t] = (row_columns[t] - shift) * channels
         row_taps[t] = t
     no_offsets[:] = 0
     n_nan = 0
@@ -609,7 +614,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
                 if owners[slot] != position:
                     _row_pass(ring[slot], src, sy, channels, row_weights[b0:b1], row_columns[b0:b1],
                               row_offsets[b0:b1], row_taps[:b1 - b0], row_sources[:b1 - b0],
-                              origin_x, margins, left_offsets[b0:b1], right_offsets[b0:b1])
+                              origin_x, margins, row_left[b0:b1], row_right[b0:b1])
                     owners[slot] = position
                 column_taps[n_live] = t
                 column_slots[n_live] = slot

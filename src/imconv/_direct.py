@@ -81,9 +81,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     pairs = pair_table(weights, rows, columns, channels, origin[1])
     margins, shift = margin_table(flat_src, channels, columns, origin[1], out_width, border, fill,
                                   np.result_type(flat_src.dtype, weights.dtype))
-    pair_columns = pairs[3]
-    edges = (margins, columns * channels, (columns - shift) * channels, pair_columns * channels,
-             (pair_columns - shift) * channels)
+    edges = (margins, *margin_offsets(columns, channels, shift),
+             *margin_offsets(pairs[3], channels, shift))
 
     def band(y_start, y_stop):
         scratch = flat_out if in_place else np.empty((2, out_width * channels), accumulator)
@@ -107,9 +106,9 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     interleaved, the left ones at i, the right ones at i - shift; a narrow image keeps
     every position (shift 0). They are of the image's type (the compiled passes that
     read the image then read them too), or of `product_dtype` (weight times pixel) where
-    the image's type cannot hold `fill` exactly. The edge
-    loops then read plain arrays: the border's arithmetic runs once per call, not once
-    per pixel, tap and row (on 64-pixel rows that was three quarters of the time).
+    the image's type cannot hold `fill` exactly. The end pixels then read plain arrays:
+    the border's arithmetic runs once per call, not once per pixel, tap and row (on
+    64-pixel rows that was three quarters of the time).
 
     >>> margins, shift = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
     >>> margins.tolist(), shift   # replicate: position i reads image column i - 1
@@ -125,6 +124,15 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     if outside.any():
         margins[:, outside] = fill
     return margins, shift
+
+
+def margin_offsets(columns: np.ndarray, channels: int, shift: int):
+    """Where taps at `columns` read `margin_table`'s margins: (left end, right end) offsets.
+
+    >>> margin_offsets(np.array([0, 2]), 3, 5)
+    (array([0, 6]), array([-15,  -9]))
+    """
+    return columns * channels, (columns - shift) * channels
 
 
 @by_value

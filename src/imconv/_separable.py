@@ -22,7 +22,7 @@ import numpy as np
 
 from . import _compiled
 from ._borders import CONSTANT
-from ._direct import flat_channels, flat_output, margin_table, store_rule
+from ._direct import flat_channels, flat_output, margin_offsets, margin_table, store_rule
 from ._parallel import run_bands
 
 
@@ -106,15 +106,17 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     kh = terms[0][0].size
     margins, shift = margin_table(flat_src, channels, rows[1], origin[1], out_width, border, fill,
                                   np.result_type(flat_src.dtype, accumulator))
+    row_left, row_right = margin_offsets(rows[1], channels, shift)
 
     def band(y_start, y_stop):
         ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
         acc = np.empty(out_width * channels, accumulator)
         owners = np.empty(ring.shape[0], np.int64)
-        scratch = np.empty((8, max(rows[0].size, columns[0].size)), np.int64)
+        scratch = np.empty((6, max(rows[0].size, columns[0].size)), np.int64)
         return _compiled.separable_rows(
-            flat_src, channels, *rows, *columns, origin[0], origin[1], border, margins, shift,
-            row_fills, flat_out, ring, acc, owners, scratch, y_start, y_stop, store, saturation)
+            flat_src, channels, *rows, *columns, origin[0], origin[1], border, margins, row_left,
+            row_right, row_fills, flat_out, ring, acc, owners, scratch, y_start, y_stop, store,
+            saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
