@@ -127,13 +127,15 @@ def machine() -> str:
     return f"{model}, {len(os.sched_getaffinity(0))} cores; " + ", ".join(versions)
 
 
-def run(sizes, repeats, rng) -> list[dict]:
+def run(sizes, repeats, rng, only_kernels=None, dtypes=("float32", "uint8")) -> list[dict]:
     rows = []
     pool = ThreadPoolExecutor(2)
     kernels = kernel_cases(rng)
+    if only_kernels:
+        kernels = {name: kernels[name] for name in only_kernels}
     for size in sizes:
         base = rng.random((size, size))
-        for dtype in (np.float32, np.uint8):
+        for dtype in map(np.dtype, dtypes):
             image = (base * 255).astype(dtype)
             copy = median_times({"copy": copy_by_two_threads(image, pool)}, repeats)["copy"][0]
             for name, kernel in kernels.items():
@@ -258,11 +260,18 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[2048, 4096])
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--out", type=Path, default=Path(__file__).parent / "results")
+    parser.add_argument("--kernels", nargs="+", metavar="NAME",
+                        help="only these cases (default: all): " + ", ".join(kernel_cases(np.random.default_rng(0))))
+    parser.add_argument("--dtypes", nargs="+", choices=["float32", "uint8"], default=["float32", "uint8"])
     args = parser.parse_args()
+    if args.kernels:
+        unknown = set(args.kernels) - set(kernel_cases(np.random.default_rng(0)))
+        if unknown:
+            parser.error(f"unknown kernel case(s) {sorted(unknown)}")
     header = f"Median of {args.repeats}, border reflect101; {machine()}\n"
     print(header)
     print(HEADER, flush=True)
-    rows = run(args.sizes, args.repeats, np.random.default_rng(0))
+    rows = run(args.sizes, args.repeats, np.random.default_rng(0), args.kernels, args.dtypes)
     notes = ("\n¹ timed once (one run took over 2 s).\n"
              "Ratios above 1: imconv is faster. 'out= / 2-thread copy': imconv's time into a preallocated "
              "array over a 2-thread copy of the image into a preallocated array.\n" + summary(rows) + "\n")
