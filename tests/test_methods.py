@@ -266,6 +266,26 @@ def test_lowrank_uint8_output_equals_direct_except_at_half_ties(image, kernel, b
     np.testing.assert_array_equal(direct[~tie], lowrank[~tie])
 
 
+# --- rows wide enough to have an inside between the two ends read through the border ---
+
+@given(data=st.data(), method=st.sampled_from(["direct", "separable", "lowrank"]),
+       border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       dtype=st.sampled_from([np.float64, np.uint8]), fill=st.sampled_from([0.0, 2.0, -3.5, 0.5]))
+def test_methods_on_rows_with_an_inside_equal_the_reference(data, method, border, mode, dtype, fill):
+    """The small images above are narrow, so every pixel reads the margins; these are not."""
+    kernel = data.draw(low_rank_kernels() if method == "lowrank" else rank_one_kernels(max_side=7)
+                       .filter(lambda k: not np.iscomplexobj(k)))
+    width = data.draw(st.integers(4 * kernel.shape[1] + 1, 4 * kernel.shape[1] + 60))
+    image = data.draw(hnp.arrays(dtype, (data.draw(st.integers(1, 12)), width, data.draw(st.sampled_from([1, 3]))),
+                                 elements=st.integers(0, 255)))
+    anchor = draw_anchor(data, kernel, mode)
+    assume(fits(mode, image, kernel))
+    options = dict(border=border, mode=mode, fill=fill, anchor=anchor)
+    expected = reference.correlate(image, kernel, **options)
+    actual = imconv.correlate(image, kernel, method=method, **options)
+    assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
 @pytest.mark.parametrize("name", ["sharpen", "laplacian", "laplacian8", "emboss", "unsharp", "outline"])
 def test_bank_kernels_of_rank_two_or_three_split_into_exact_terms(name):
     kernel = imconv.kernels.get(name)

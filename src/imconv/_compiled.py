@@ -553,26 +553,38 @@ def _store_scaled(window, out_row, store, saturation, weight):
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
 
 @numba.njit(**_JIT)
-def _row_pass(target, src, sy, channels, weights, columns, offsets, taps, sources, origin_x,
-              margins, left, right):
-    """target = the 1-row kernel (weights at columns) across image row sy, border in x."""
-    width = src.shape[1] // channels
-    out_width = target.size // channels
+def _padded_row(line, src_row, margins_row, left, right, origin_x):
+    """line = the image row at every position a row pass reads, the border applied.
+
+    Elements [0, left) and [right, end) come from the row's margins
+    (`_direct.margin_table`), [left, right) from the image row itself, converted
+    once here to the line's type instead of once per tap.
+    """
+    for i in range(left):
+        line[i] = margins_row[i]
+    inside = line[left:right]
+    image = src_row[left - origin_x:right - origin_x]
+    for i in range(inside.size):
+        inside[i] = image[i]
+    outside = line[right:]
+    for i in range(outside.size):
+        outside[i] = margins_row[left + i]
+
+
+@numba.njit(**_JIT)
+def _row_pass(target, line, weights, offsets, taps, sources):
+    """target = the 1-row kernel (weights at element offsets) across a padded row (row 0 of line)."""
     target[:] = 0
-    sources[:] = sy
+    sources[:] = 0
     for g in range(0, weights.size, FUSED_TAPS):
-        n = min(FUSED_TAPS, weights.size - g)
-        first = min(max(0, origin_x - columns[g]), out_width)
-        last = max(min(out_width, width - (columns[g + n - 1] - origin_x)), first)
-        _fused_pass_across(target, src, margins, sources, taps, weights, offsets, left, right, g,
-                           n, first * channels, last * channels)
+        _fused_pass(target, line, sources, taps, weights, offsets, g,
+                    min(FUSED_TAPS, weights.size - g), 0, target.size)
 
 
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
-                   column_bounds, origin_y, origin_x, border, margins, row_left, row_right,
-                   row_fills, out, ring, acc, owners, scratch, y_start, y_stop, store,
-                   saturation):
+                   column_bounds, origin_y, origin_x, border, margins, margin_ends, row_fills, out,
+                   ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
@@ -582,22 +594,27 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     per term, small enough to stay in cache), at slot ``r * kh + p % kh`` of its
     position p before the border maps it: one output row reads kh consecutive
     positions, so they never share a slot (the image rows they map to need not be
-    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``. margins:
-    `_direct.margin_table` for the row taps, the border in x; row_left, row_right: each
-    row tap's offsets into it (`_direct.margin_offsets`). owners: int64 scratch of one
-    per ring row (the position it holds); scratch: int64 (6, max taps) scratch. Returns
-    the NaN count of `_store_row`.
+    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``.
+    Each image row a pass needs is first laid out in `line` ((1, (Wout + kw - 1) *
+    channels), the product's type) through the border in x: `margins`
+    (`_direct.margin_table`) outside the elements [margin_ends[0], margin_ends[1]),
+    which are read from the image. owners: int64 scratch of one per ring row (the
+    position it holds); scratch: int64 (6, max taps) scratch. Returns the NaN count
+    of `_store_row`.
     """
     height = src.shape[0]
     n_terms = row_bounds.size - 1
     kh = ring.shape[0] // n_terms
     owners[:] = -(1 << 62)  # no position yet
     row_offsets, row_taps, row_sources = scratch[0], scratch[1], scratch[2]
-    column_taps, column_slots, no_offsets = scratch[3], scratch[4], scratch[5]
+    column_taps, column_slots = scratch[3], scratch[4]
     for t in range(row_weights.size):
-        row_offsets[t] = (row_columns[t] - origin_x) * channels
+        row_offsets[t] = row_columns[t] * channels
         row_taps[t] = t
+    no_offsets = scratch[5]
     no_offsets[:] = 0
+    left, right = margin_ends[0], margin_ends[1]
+    line_row = -1
     n_nan = 0
     for y in range(y_start, y_stop):
         acc[:] = 0
@@ -612,9 +629,11 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
                     continue
                 slot = r * kh + position % kh
                 if owners[slot] != position:
-                    _row_pass(ring[slot], src, sy, channels, row_weights[b0:b1], row_columns[b0:b1],
-                              row_offsets[b0:b1], row_taps[:b1 - b0], row_sources[:b1 - b0],
-                              origin_x, margins, row_left[b0:b1], row_right[b0:b1])
+                    if sy != line_row:  # the low-rank terms' passes share the image row
+                        _padded_row(line[0], src[sy], margins[sy], left, right, origin_x * channels)
+                        line_row = sy
+                    _row_pass(ring[slot], line, row_weights[b0:b1], row_offsets[b0:b1],
+                              row_taps[:b1 - b0], row_sources[:b1 - b0])
                     owners[slot] = position
                 column_taps[n_live] = t
                 column_slots[n_live] = slot

@@ -79,8 +79,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
 
     offsets = (columns - origin[1]) * channels
     pairs = pair_table(weights, rows, columns, channels, origin[1])
-    margins, shift = margin_table(flat_src, channels, columns, origin[1], out_width, border, fill,
-                                  np.result_type(flat_src.dtype, weights.dtype))
+    margins, shift, _ = margin_table(flat_src, channels, columns, origin[1], out_width, border, fill,
+                                     np.result_type(flat_src.dtype, weights.dtype))
     edges = (margins, *margin_offsets(columns, channels, shift),
              *margin_offsets(pairs[3], channels, shift))
 
@@ -102,28 +102,28 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     Output pixel x reads position i = x + column, image column i - origin_x. A pixel
     that some tap of its group of four reads outside the image for lies near an end, and
     reads i < ox + kw - 1 (left) or i >= width + ox - 2 (kw - 1) (right). Returns
-    (margins, shift): ``margins[y]`` holds image row y at those positions, channels
-    interleaved, the left ones at i, the right ones at i - shift; a narrow image keeps
-    every position (shift 0). They are of the image's type (the compiled passes that
+    (margins, shift, left): ``margins[y]`` holds image row y at those positions, channels
+    interleaved, the left ones (i < left) at i, the right ones (i >= left + shift) at
+    i - shift; a narrow image keeps every position (shift 0, left = all of them). They are of the image's type (the compiled passes that
     read the image then read them too), or of `product_dtype` (weight times pixel) where
     the image's type cannot hold `fill` exactly. The end pixels then read plain arrays:
     the border's arithmetic runs once per call, not once per pixel, tap and row (on
     64-pixel rows that was three quarters of the time).
 
-    >>> margins, shift = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
-    >>> margins.tolist(), shift   # replicate: position i reads image column i - 1
-    ([[0.0, 0.0, 1.0, 2.0]], 0)
+    >>> margins, shift, left = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
+    >>> margins.tolist(), shift, left   # replicate: position i reads image column i - 1
+    ([[0.0, 0.0, 1.0, 2.0]], 0, 4)
     """
     kw = int(columns.max()) + 1 if columns.size else 1
-    elements, outside, shift = _margin_elements(flat_src.shape[1] // channels, channels, kw,
-                                                origin_x, out_width, border)
+    elements, outside, shift, left = _margin_elements(flat_src.shape[1] // channels, channels, kw,
+                                                      origin_x, out_width, border)
     with np.errstate(invalid="ignore", over="ignore"):
         holds_fill = flat_src.dtype.type(fill) == fill
     dtype = flat_src.dtype if holds_fill else product_dtype
     margins = np.take(flat_src, elements, axis=1).astype(dtype, copy=False)
     if outside.any():
         margins[:, outside] = fill
-    return margins, shift
+    return margins, shift, left
 
 
 def margin_offsets(columns: np.ndarray, channels: int, shift: int):
@@ -137,7 +137,7 @@ def margin_offsets(columns: np.ndarray, channels: int, shift: int):
 
 @by_value
 def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_width: int, border: int):
-    """`margin_table`'s columns of the flat image, those that read the fill, and the shift."""
+    """`margin_table`'s columns of the flat image, those that read the fill, the shift and left."""
     total = out_width + kw - 1
     left, right = origin_x + kw - 1, width + origin_x - 2 * (kw - 1)
     if width <= 4 * kw or left >= right:
@@ -145,7 +145,7 @@ def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_widt
     positions = np.concatenate([np.arange(left), np.arange(right, total)])
     image_columns = index_map(positions - origin_x, width, border)
     elements = (np.maximum(image_columns, 0)[:, None] * channels + np.arange(channels)).ravel()
-    return elements, np.repeat(image_columns < 0, channels), right - left
+    return elements, np.repeat(image_columns < 0, channels), right - left, left
 
 
 @by_value

@@ -4,14 +4,17 @@ A kernel ``k = outer(column, row)`` costs nnz(row) + nnz(column) multiply-adds
 per pixel instead of nnz(k): 42 instead of 441 for a 21 x 21 blur. Each thread's
 band of output rows keeps a ring of kh row-filtered image rows, computes each
 once, and sums the column taps from it, so the intermediate stays in cache.
-Memory: the output and, per thread, kh + 1 rows of the output's width.
+The row pass reads the image row laid out once, border included, in a row of
+the sums' type: no border arithmetic and, for uint8, one conversion per pixel
+instead of one per tap. Memory: the output and, per thread, kh + 2 rows of the
+output's width (plus `_direct.margin_table`).
 
 The NaN rule holds: a pixel reaches an output through row weight r[j] and
 column weight c[i], and k[i, j] = c[i] r[j] is non-zero exactly when both are.
 
 The low-rank method is the same engine with two or three terms,
 ``k = sum_r outer(column_r, row_r)`` (sharpen and laplacian are rank 2; an
-unsharp mask is rank 2), one ring per term (r x kh rows per thread). Where the
+unsharp mask is rank 2), one ring per term (r x kh + 2 rows per thread). Where the
 terms cancel to a zero weight, a NaN under it would not cancel: the planner
 never chooses low-rank for images or fills that are not finite.
 """
@@ -22,7 +25,7 @@ import numpy as np
 
 from . import _compiled
 from ._borders import CONSTANT
-from ._direct import flat_channels, flat_output, margin_offsets, margin_table, store_rule
+from ._direct import flat_channels, flat_output, margin_table, store_rule
 from ._parallel import run_bands
 
 
@@ -104,18 +107,21 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     store, saturation = store_rule(out.dtype, accumulator, accumulate)
     fill = accumulator.type(fill)
     kh = terms[0][0].size
-    margins, shift = margin_table(flat_src, channels, rows[1], origin[1], out_width, border, fill,
-                                  np.result_type(flat_src.dtype, accumulator))
-    row_left, row_right = margin_offsets(rows[1], channels, shift)
+    product = np.result_type(flat_src.dtype, accumulator)
+    margins, shift, left = margin_table(flat_src, channels, rows[1], origin[1], out_width, border,
+                                        fill, product)
+    margin_ends = np.array([left, left + shift], np.int64) * channels
+    line_size = margins.shape[1] + shift * channels  # every position a row pass reads
 
     def band(y_start, y_stop):
         ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
+        line = np.empty((1, line_size), product)
         acc = np.empty(out_width * channels, accumulator)
         owners = np.empty(ring.shape[0], np.int64)
         scratch = np.empty((6, max(rows[0].size, columns[0].size)), np.int64)
         return _compiled.separable_rows(
-            flat_src, channels, *rows, *columns, origin[0], origin[1], border, margins, row_left,
-            row_right, row_fills, flat_out, ring, acc, owners, scratch, y_start, y_stop, store,
+            flat_src, channels, *rows, *columns, origin[0], origin[1], border, margins, margin_ends,
+            row_fills, flat_out, ring, line, acc, owners, scratch, y_start, y_stop, store,
             saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
