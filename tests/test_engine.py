@@ -59,7 +59,8 @@ def test_two_d_input_allocates_nothing_image_sized_beyond_the_output(dtype):
     image = np.ones((1024, 1024), dtype)
     imconv.correlate(image[:8, :8], "sharpen")  # compile outside the measurement
     extra = bytes_beyond_result(lambda: imconv.correlate(image, "sharpen", border="reflect"))
-    assert extra < 64 * 1024, f"{extra} bytes beyond the output"
+    # a few rows per thread (scratch, the rows laid out with their border), no image-sized buffer
+    assert extra < image.nbytes // 16, f"{extra} bytes beyond the output"
 
 
 @pytest.mark.parametrize("method, kernel", [("direct", "sharpen"), ("separable", "sobel_x"),
@@ -99,7 +100,7 @@ def test_out_saves_the_result_allocation():
     out = np.empty_like(image)
     imconv.correlate(image[:8, :8], "sharpen", out=out[:8, :8])  # compile outside the measurement
     extra = bytes_beyond_result(lambda: imconv.correlate(image, "sharpen", out=out)) + out.nbytes
-    assert extra < 64 * 1024, f"{extra} bytes allocated"
+    assert extra < image.nbytes // 16, f"{extra} bytes allocated"  # a few rows per thread
 
 
 def test_results_are_new_contiguous_arrays(rng):

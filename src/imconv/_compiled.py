@@ -159,18 +159,6 @@ def _add_group(acc0, acc1, into_first, into_second, src, source_rows, taps, weig
 
 
 @numba.njit(**_JIT)
-def _fused_pass_across(acc, src, margins, source_rows, taps, weights, offsets, left, right, g, n,
-                       first, last):
-    """`_fused_pass` over the whole row: [first, last) from the image, the ends from the margins.
-
-    left, right: each tap's offsets into the margins (`_direct.margin_offsets`).
-    """
-    _fused_pass(acc, margins, source_rows, taps, weights, left, g, n, 0, first)
-    _fused_pass(acc, src, source_rows, taps, weights, offsets, g, n, first, last)
-    _fused_pass(acc, margins, source_rows, taps, weights, right, g, n, last, acc.size)
-
-
-@numba.njit(**_JIT)
 def _store_row(acc, out_row, store, saturation):
     """Write `acc` into `out_row`: copy, add, or round half to even and saturate.
 
@@ -215,43 +203,59 @@ def _store_row(acc, out_row, store, saturation):
 
 
 @numba.njit(**_JIT)
-def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, origin_x, border, fill,
-                   edges, out, acc, taps, source_rows, pairs, y_start, y_stop, store, saturation,
-                   in_place):
+def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, border, fill, margins,
+                   margin_ends, out, acc, lines, owners, taps, slots, pairs, y_start, y_stop, store,
+                   saturation, in_place):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
-    edges: (margins, left, right, pair left, pair right): what the pixels near the left and
-    right ends read (`_direct.margin_table`), and where, for each tap and each slice of
-    the pair table.
-    weights/rows/columns: the non-zero taps, in row-major order; offsets: (columns - ox) *
-    channels. acc: two scratch rows of Wout * channels floats, which also set the
-    precision of the sums, or `out` itself if in_place; taps, source_rows: int64
-    scratch of twice the taps.
-    pairs: `pair_table`'s (bounds, weights, rows, columns, offsets) for two output rows
-    at once where neither reads past the top or bottom of the image. in_place: sum
-    straight into the rows of `out` (C-contiguous, of the accumulator's type, store copy
-    or add), which saves a pass over every row. Returns the NaN count of `_store_row`.
+    weights/rows: the non-zero taps, in row-major order; offsets: columns * channels.
+    Every image row the band reads is first laid out once in `lines`, border included
+    (`_line_at`): (R, (Wout + kw - 1) * channels) of the product's type, so a tap is
+    one pass over a plain row. lines holds either a ring of R = kh + 1 positions
+    (owners: the position in each row, -2**62 for none), or, when owners is empty,
+    every image row, prepared by the caller, and a last row of `fill`.
+    margins, margin_ends: `_direct.margin_table` and the elements of a line read
+    from the image itself. acc: two scratch rows of Wout * channels floats, which
+    also set the precision of the sums, or `out` itself if in_place; taps, slots:
+    int64 scratch of twice the taps.
+    pairs: `pair_table`'s (bounds, weights, rows, columns, offsets as columns * channels)
+    for two output rows at once. in_place: sum straight into the rows of `out`
+    (C-contiguous, of the accumulator's type, store copy or add), which saves a pass
+    over every row. Returns the NaN count of `_store_row`.
     """
-    bounds = pairs[0]
-    height = src.shape[0]
-    low_row = rows[0] if rows.size else 0  # the kernel rows with taps (row-major order)
-    high_row = rows[rows.size - 1] if rows.size else 0
+    paired = pairs[0][3] > 0
+    if owners.size:
+        owners[:] = -(1 << 62)
     clear = store == STORE_COPY or not in_place  # a variable, not a literal: one compile
     n_nan = 0
     y = y_start
     while y < y_stop:
-        # Rows pair up as (even, odd) whatever the bands, and a row sums its taps in the same
-        # order alone as in its pair: results do not depend on the number of threads.
+        # Rows pair up as (even, odd) whatever the bands, and a row sums its slices in the
+        # same order alone as in its pair: results do not depend on the number of threads.
         even = y - (y & 1)
-        inside = (bounds[3] > 0 and even - origin_y + low_row >= 0
-                  and even + 1 - origin_y + high_row < height)
-        which = 0 if not inside else 3 if y == even and y + 1 < y_stop else 1 if y == even else 2
+        which = 0 if not paired else 3 if y == even and y + 1 < y_stop else 1 if y == even else 2
         rows_now = 2 if which == 3 else 1
-        # in place, acc is `out`: one type of row either way, so _sum_rows compiles once
+        # in place, acc is `out`: one type of row either way, so the sums compile once
         first, second = (acc[y], acc[y + rows_now - 1]) if in_place else (acc[0], acc[1])
-        _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns,
-                  offsets, pairs, origin_y, origin_x, border, fill, edges, taps, source_rows)
+        if clear:
+            first[:] = 0
+            if which == 3:
+                second[:] = 0
+        if which == 0:
+            for t in range(weights.size):
+                taps[t] = t
+                slots[t] = _line_at(y + rows[t] - origin_y, src, margins, margin_ends, origin_x * channels,
+                                    border, fill, lines, owners)
+            for g in range(0, weights.size, FUSED_TAPS):
+                _fused_pass(first, lines, slots, taps, weights, offsets, g,
+                            min(FUSED_TAPS, weights.size - g), 0, first.size)
+        elif which == 2:  # the odd row of its pair: its sums go to `first`
+            _correlate_pair(second, first, which, even, src, origin_y, origin_x * channels, border,
+                            fill, margins, margin_ends, lines, owners, taps, slots, pairs)
+        else:
+            _correlate_pair(first, second, which, even, src, origin_y, origin_x * channels, border,
+                            fill, margins, margin_ends, lines, owners, taps, slots, pairs)
         if not in_place:
             n_nan += _store_row(acc[0], out[y], store, saturation)
             if rows_now == 2:
@@ -261,100 +265,67 @@ def correlate_rows(src, channels, weights, rows, columns, offsets, origin_y, ori
 
 
 @numba.njit(**_JIT)
-def _sum_rows(first, second, which, clear, y, even, src, channels, weights, rows, columns, offsets,
-              pairs, origin_y, origin_x, border, fill, edges, taps, source_rows):
-    """Add the sums of output rows to `first` and `second`, zeroed first if `clear`.
-
-    which: 0, row y alone into `first`, tap by tap; 3, rows y = even and y + 1 into
-    `first` and `second` from the pair table; 1 or 2, row y alone into `first`, from
-    the pair table as the first (even) or second (odd) row of its pair.
-    """
-    if clear:
-        first[:] = 0
-        if which == 3:
-            second[:] = 0
-    if which == 0:
-        _correlate_row(first, y, src, channels, weights, rows, columns, offsets, origin_y,
-                       origin_x, border, fill, edges[0], edges[1], edges[2], taps, source_rows)
-        return
-    bounds, pair_weights, pair_rows, pair_columns, pair_offsets = pairs
-    if which == 2:  # the odd row of the pair: its sums go to `first`
-        _correlate_pair(second, first, which, even, src, channels, bounds, pair_weights, pair_rows,
-                        pair_columns, pair_offsets, origin_y, origin_x, edges[0], edges[3], edges[4],
-                        taps, source_rows)
-    else:
-        _correlate_pair(first, second, which, even, src, channels, bounds, pair_weights, pair_rows,
-                        pair_columns, pair_offsets, origin_y, origin_x, edges[0], edges[3], edges[4],
-                        taps, source_rows)
-
-
-@numba.njit(**_JIT)
-def _correlate_pair(acc0, acc1, which, y, src, channels, bounds, weights, rows, columns, offsets,
-                    origin_y, origin_x, margins, left, right, taps, source_rows):
+def _correlate_pair(acc0, acc1, which, y, src, origin_y, origin_x, border, fill, margins, margin_ends,
+                    lines, owners, taps, slots, pairs):
     """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1.
 
-    Every source row lies inside the image. `pair_table` lists the slices (image row
-    y + r - oy, a column) in three runs: weights for both rows, for y only, for y + 1
-    only. A row alone sums the same slices in the same groups as in the pair. Pixels
-    near the ends read `margins` at offsets `left` and `right` (`_direct.margin_table`).
+    `pair_table` lists the slices (image row y + r - oy, a column) in three runs:
+    weights for both rows, for y only, for y + 1 only. A row alone sums the same
+    slices in the same groups as in the pair. origin_x: in elements.
     """
-    width = src.shape[1] // channels
-    out_width = acc0.size // channels
+    bounds, pair_weights, pair_rows, _, pair_offsets = pairs
     for t in range(bounds[3]):
         taps[t] = t
-        source_rows[t] = y + rows[t] - origin_y
-    weights0, weights1 = weights[0], weights[1]
+        slots[t] = _line_at(y + pair_rows[t] - origin_y, src, margins, margin_ends, origin_x, border,
+                            fill, lines, owners)
+    weights0, weights1 = pair_weights[0], pair_weights[1]
     into_first, into_second = which != 2, which != 1
     for kind in range(3):
         if (kind == 1 and not into_first) or (kind == 2 and not into_second):
             continue
+        feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
         for g in range(bounds[kind], bounds[kind + 1], FUSED_TAPS):
-            n = min(FUSED_TAPS, bounds[kind + 1] - g)
-            low, high = columns[g], columns[g]
-            for k in range(g + 1, g + n):
-                low = min(low, columns[k])
-                high = max(high, columns[k])
-            first = min(max(0, origin_x - low), out_width)
-            last = max(min(out_width, width - (high - origin_x)), first)
-            first, last = first * channels, last * channels
-            feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
-            # the left end from the margins, the inside from the image, the right end
-            _add_group(acc0, acc1, feeds_first, feeds_second, margins, source_rows, taps, weights0,
-                       weights1, left, g, n, 0, first)
-            _add_group(acc0, acc1, feeds_first, feeds_second, src, source_rows, taps, weights0,
-                       weights1, offsets, g, n, first, last)
-            _add_group(acc0, acc1, feeds_first, feeds_second, margins, source_rows, taps, weights0,
-                       weights1, right, g, n, last, acc0.size)
+            _add_group(acc0, acc1, feeds_first, feeds_second, lines, slots, taps, weights0,
+                       weights1, pair_offsets, g, min(FUSED_TAPS, bounds[kind + 1] - g), 0,
+                       acc0.size)
 
 
 @numba.njit(**_JIT)
-def _correlate_row(acc, y, src, channels, weights, rows, columns, offsets, origin_y, origin_x, border,
-                   fill, margins, left, right, taps, source_rows):
-    """Add output row y's sums to `acc`, four taps per pass."""
+def _line_at(position, src, margins, margin_ends, origin_x, border, fill, lines, owners):
+    """The row of `lines` that holds image row `position` through the border, laid out first if needed."""
     height = src.shape[0]
-    width = src.shape[1] // channels
-    out_width = acc.size // channels
-    n_live = 0
-    for t in range(weights.size):
-        sy = source_index(y + rows[t] - origin_y, height, border)
+    sy = source_index(position, height, border)
+    if owners.size == 0:  # every image row laid out already, the fill last
+        return sy if sy >= 0 else height
+    slot = position % lines.shape[0]
+    if owners[slot] != position:
+        line = lines[slot]
         if sy < 0:  # a constant border row: the fill value under every pixel
-            _add_to_all(acc, weights[t] * fill)
+            for i in range(line.size):
+                line[i] = fill
         else:
-            taps[n_live] = t
-            source_rows[n_live] = sy
-            n_live += 1
-    for g in range(0, n_live, FUSED_TAPS):
-        n = min(FUSED_TAPS, n_live - g)
-        low, high = columns[taps[g]], columns[taps[g]]
-        for k in range(g + 1, g + n):
-            low = min(low, columns[taps[k]])
-            high = max(high, columns[taps[k]])
-        # Output pixels [first, last) read inside the image for every tap of the group;
-        # those before and after read the margins.
-        first = min(max(0, origin_x - low), out_width)
-        last = max(min(out_width, width - (high - origin_x)), first)
-        _fused_pass_across(acc, src, margins, source_rows, taps, weights, offsets, left, right, g,
-                           n, first * channels, last * channels)
+            _padded_row(line, src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
+        owners[slot] = position
+    return slot
+
+
+@numba.njit(**_JIT)
+def _padded_row(line, src_row, margins_row, left, right, origin_x):
+    """line = the image row at every position a row of output reads, the border applied.
+
+    Elements [0, left) and [right, end) come from the row's margins
+    (`_direct.margin_table`), [left, right) from the image row itself, converted
+    once here to the line's type instead of once per tap. origin_x: in elements.
+    """
+    for i in range(left):
+        line[i] = margins_row[i]
+    inside = line[left:right]
+    image = src_row[left - origin_x:right - origin_x]
+    for i in range(inside.size):
+        inside[i] = image[i]
+    outside = line[right:]
+    for i in range(outside.size):
+        outside[i] = margins_row[left + i]
 
 
 # --- box kernels: running sums down columns, doubling sums along rows ----------------
@@ -551,25 +522,6 @@ def _store_scaled(window, out_row, store, saturation, weight):
 
 
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
-
-@numba.njit(**_JIT)
-def _padded_row(line, src_row, margins_row, left, right, origin_x):
-    """line = the image row at every position a row pass reads, the border applied.
-
-    Elements [0, left) and [right, end) come from the row's margins
-    (`_direct.margin_table`), [left, right) from the image row itself, converted
-    once here to the line's type instead of once per tap.
-    """
-    for i in range(left):
-        line[i] = margins_row[i]
-    inside = line[left:right]
-    image = src_row[left - origin_x:right - origin_x]
-    for i in range(inside.size):
-        inside[i] = image[i]
-    outside = line[right:]
-    for i in range(outside.size):
-        outside[i] = margins_row[left + i]
-
 
 @numba.njit(**_JIT)
 def _row_pass(target, line, weights, offsets, taps, sources):

@@ -1,16 +1,22 @@
 """The direct method: every non-zero tap of the kernel, row by row, on threads.
 
-Cost per output pixel: one multiply-add per non-zero tap. Away from the top and
-bottom borders, rows go two at a time: image row y + r feeds output row y with
-kernel row r and row y + 1 with kernel row r - 1, so each value loaded serves
-two multiply-adds (a 9 x 9 kernel: 69 loads per output value instead of 102,
-about 1.25x faster). Rows pair as (even, odd) whatever the threads' bands, and a
-row alone sums in the same order as in its pair, so results never depend on the
-number of threads. Memory: the output, two scratch rows per thread, and `margin_table`:
-what each image row shows past its ends (about 3 kw values a row), so the loops over
-pixels do no border arithmetic; the image is never padded. A contiguous copy of the
-image is made only when the caller's array is not C-contiguous (views with steps,
-negative strides, one channel of a per-channel kernel).
+Cost per output pixel: one multiply-add per non-zero tap. Rows go two at a
+time: image row y + r feeds output row y with kernel row r and row y + 1 with
+kernel row r - 1, so each value loaded serves two multiply-adds (a 9 x 9 kernel:
+69 loads per output value instead of 102, about 1.25x faster). Rows pair as
+(even, odd) whatever the threads' bands, and a row alone sums in the same order
+as in its pair, so results never depend on the number of threads.
+
+Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
+included (what it shows past its ends comes from `margin_table`, about 3 kw
+values per image row, computed once per call), so every group of four taps is
+one pass over plain rows: no border arithmetic and no split of a row into its
+two ends and its inside. Memory: the output, per thread two scratch rows and the
+ring; when the rings of all threads would be larger than the image (kernels
+nearly as tall as the image), every row is laid out once instead, shared. A
+contiguous copy of the image is made only when the caller's array is not
+C-contiguous (views with steps, negative strides, one channel of a per-channel
+kernel).
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ import numpy as np
 from . import _compiled, _dtypes
 from ._borders import index_map
 from ._memo import by_value
-from ._parallel import run_bands
+from ._parallel import num_threads, run_bands
 
 
 def flat_channels(src: np.ndarray) -> np.ndarray:
@@ -76,23 +82,50 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
     in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
-
-    offsets = (columns - origin[1]) * channels
     pairs = pair_table(weights, rows, columns, channels, origin[1])
-    margins, shift, _ = margin_table(flat_src, channels, columns, origin[1], out_width, border, fill,
-                                     np.result_type(flat_src.dtype, weights.dtype))
-    edges = (margins, *margin_offsets(columns, channels, shift),
-             *margin_offsets(pairs[3], channels, shift))
+    pairs = (*pairs[:4], pairs[3] * channels)  # lines start at the first position read
+    margins, shift, left = margin_table(flat_src, channels, columns, origin[1], out_width, border,
+                                        fill, np.result_type(flat_src.dtype, weights.dtype))
+    margin_ends = np.array([left, left + shift], np.int64) * channels
+    line_size = margins.shape[1] + shift * channels  # every position a row of output reads
+    kh = int(rows.max()) + 1 if rows.size else 1
+    every_row = None
+    if (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
+        # rings of kh + 1 rows per thread would outgrow the image: lay out each row once
+        every_row = padded_rows(flat_src, margins, margin_ends, origin[1] * channels, fill)
 
     def band(y_start, y_stop):
         scratch = flat_out if in_place else np.empty((2, out_width * channels), accumulator)
-        taps, source_rows = np.empty((2, 2 * weights.size), np.int64)
+        taps, slots = np.empty((2, 2 * weights.size), np.int64)
+        if every_row is None:
+            # of the margins' type: the image's where it holds the fill (a uint8 ring of a
+            # 9 x 9 kernel's rows stays in L1; as float32 it did not, and ran 1.4x slower)
+            lines, owners = np.empty((kh + 1, line_size), margins.dtype), np.empty(kh + 1, np.int64)
+        else:
+            lines, owners = every_row, np.empty(0, np.int64)
         return _compiled.correlate_rows(
-            flat_src, channels, weights, rows, columns, offsets, origin[0], origin[1], border, fill,
-            edges, flat_out, scratch, taps, source_rows, pairs, y_start, y_stop, store, saturation,
-            in_place)
+            flat_src, channels, weights, rows, columns * channels, origin[0], origin[1], border,
+            fill, margins, margin_ends, flat_out, scratch, lines, owners, taps, slots, pairs,
+            y_start, y_stop, store, saturation, in_place)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
+
+
+def padded_rows(flat_src, margins, margin_ends, origin_x, fill):
+    """Every image row laid out as `_compiled.correlate_rows` reads it, and a last row of `fill`.
+
+    >>> padded_rows(np.array([[1, 2, 3]]), np.array([[0, 1, 3, 0]]), np.array([2, 2]), 1, 0)
+    array([[0, 1, 3, 0],
+           [0, 0, 0, 0]])
+    """
+    left, right = margin_ends
+    height = flat_src.shape[0]
+    lines = np.empty((height + 1, margins.shape[1] + right - left), margins.dtype)
+    lines[:height, :left] = margins[:, :left]
+    lines[:height, left:right] = flat_src[:, left - origin_x:right - origin_x]
+    lines[:height, right:] = margins[:, left:]
+    lines[height] = fill
+    return lines
 
 
 def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origin_x: int,
@@ -124,15 +157,6 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     if outside.any():
         margins[:, outside] = fill
     return margins, shift, left
-
-
-def margin_offsets(columns: np.ndarray, channels: int, shift: int):
-    """Where taps at `columns` read `margin_table`'s margins: (left end, right end) offsets.
-
-    >>> margin_offsets(np.array([0, 2]), 3, 5)
-    (array([0, 6]), array([-15,  -9]))
-    """
-    return columns * channels, (columns - shift) * channels
 
 
 @by_value
