@@ -310,6 +310,17 @@ def _line_at(position, src, margins, margin_ends, origin_x, border, fill, lines,
 
 
 @numba.njit(**_JIT)
+def lay_out_rows(lines, src, margins, margin_ends, origin_x, fill):
+    """Every image row laid out in `lines` as `_line_at` lays out one, and a last row of `fill`."""
+    height = src.shape[0]
+    for y in range(height):
+        _padded_row(lines[y], src[y], margins[y], margin_ends[0], margin_ends[1], origin_x)
+    last = lines[height]
+    for i in range(last.size):
+        last[i] = fill
+
+
+@numba.njit(**_JIT)
 def _padded_row(line, src_row, margins_row, left, right, origin_x):
     """line = the image row at every position a row of output reads, the border applied.
 

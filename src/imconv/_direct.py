@@ -84,15 +84,14 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
     pairs = pair_table(weights, rows, columns, channels, origin[1])
     pairs = (*pairs[:4], pairs[3] * channels)  # lines start at the first position read
-    margins, shift, left = margin_table(flat_src, channels, columns, origin[1], out_width, border,
+    margins, margin_ends = margin_table(flat_src, channels, columns, origin[1], out_width, border,
                                         fill, np.result_type(flat_src.dtype, weights.dtype))
-    margin_ends = np.array([left, left + shift], np.int64) * channels
-    line_size = margins.shape[1] + shift * channels  # every position a row of output reads
     kh = int(rows.max()) + 1 if rows.size else 1
     every_row = None
     if (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
         # rings of kh + 1 rows per thread would outgrow the image: lay out each row once
-        every_row = padded_rows(flat_src, margins, margin_ends, origin[1] * channels, fill)
+        every_row = np.empty((flat_src.shape[0] + 1, laid_out_size(margins, margin_ends)), margins.dtype)
+        _compiled.lay_out_rows(every_row, flat_src, margins, margin_ends, origin[1] * channels, fill)
 
     def band(y_start, y_stop):
         scratch = flat_out if in_place else np.empty((2, out_width * channels), accumulator)
@@ -100,7 +99,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
         if every_row is None:
             # of the margins' type: the image's where it holds the fill (a uint8 ring of a
             # 9 x 9 kernel's rows stays in L1; as float32 it did not, and ran 1.4x slower)
-            lines, owners = np.empty((kh + 1, line_size), margins.dtype), np.empty(kh + 1, np.int64)
+            lines = np.empty((kh + 1, laid_out_size(margins, margin_ends)), margins.dtype)
+            owners = np.empty(kh + 1, np.int64)
         else:
             lines, owners = every_row, np.empty(0, np.int64)
         return _compiled.correlate_rows(
@@ -111,41 +111,24 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
-def padded_rows(flat_src, margins, margin_ends, origin_x, fill):
-    """Every image row laid out as `_compiled.correlate_rows` reads it, and a last row of `fill`.
-
-    >>> padded_rows(np.array([[1, 2, 3]]), np.array([[0, 1, 3, 0]]), np.array([2, 2]), 1, 0)
-    array([[0, 1, 3, 0],
-           [0, 0, 0, 0]])
-    """
-    left, right = margin_ends
-    height = flat_src.shape[0]
-    lines = np.empty((height + 1, margins.shape[1] + right - left), margins.dtype)
-    lines[:height, :left] = margins[:, :left]
-    lines[:height, left:right] = flat_src[:, left - origin_x:right - origin_x]
-    lines[:height, right:] = margins[:, left:]
-    lines[height] = fill
-    return lines
-
-
 def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origin_x: int,
                  out_width: int, border: int, fill, product_dtype):
-    """What each image row shows through the border where the output's end pixels read.
+    """What each image row shows near and past its ends, for rows laid out with their border.
 
-    Output pixel x reads position i = x + column, image column i - origin_x. A pixel
-    that some tap of its group of four reads outside the image for lies near an end, and
-    reads i < ox + kw - 1 (left) or i >= width + ox - 2 (kw - 1) (right). Returns
-    (margins, shift, left): ``margins[y]`` holds image row y at those positions, channels
-    interleaved, the left ones (i < left) at i, the right ones (i >= left + shift) at
-    i - shift; a narrow image keeps every position (shift 0, left = all of them). They are of the image's type (the compiled passes that
-    read the image then read them too), or of `product_dtype` (weight times pixel) where
-    the image's type cannot hold `fill` exactly. The end pixels then read plain arrays:
-    the border's arithmetic runs once per call, not once per pixel, tap and row (on
-    64-pixel rows that was three quarters of the time).
+    Output pixel x reads position i = x + column, image column i - origin_x, for i in
+    [0, out_width + kw - 1). Positions i < ox + kw - 1 (left) and i >= width + ox -
+    2 (kw - 1) (right) are taken from the table, the others straight from the image
+    row. Returns (margins, margin_ends): ``margins[y]`` holds image row y at the left
+    positions, then the right ones, channels interleaved; margin_ends: the elements
+    [start, stop) of a laid-out row (`laid_out_size` of them) read from the image
+    itself. A narrow image keeps every position in the table (start = stop = all of
+    them). The table is of the image's type, or of `product_dtype` (weight times
+    pixel) where the image's type cannot hold `fill` exactly. The border's arithmetic
+    runs once per call, not once per pixel, tap and row.
 
-    >>> margins, shift, left = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
-    >>> margins.tolist(), shift, left   # replicate: position i reads image column i - 1
-    ([[0.0, 0.0, 1.0, 2.0]], 0, 4)
+    >>> margins, ends = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
+    >>> margins.tolist(), ends.tolist()   # replicate: position i reads image column i - 1
+    ([[0.0, 0.0, 1.0, 2.0]], [4, 4])
     """
     kw = int(columns.max()) + 1 if columns.size else 1
     elements, outside, shift, left = _margin_elements(flat_src.shape[1] // channels, channels, kw,
@@ -156,7 +139,12 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     margins = np.take(flat_src, elements, axis=1).astype(dtype, copy=False)
     if outside.any():
         margins[:, outside] = fill
-    return margins, shift, left
+    return margins, np.array([left, left + shift], np.int64) * channels
+
+
+def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:
+    """Elements of an image row laid out with its border: every position a row of output reads."""
+    return margins.shape[1] + int(margin_ends[1] - margin_ends[0])
 
 
 @by_value

@@ -25,7 +25,7 @@ import numpy as np
 
 from . import _compiled
 from ._borders import CONSTANT
-from ._direct import flat_channels, flat_output, margin_table, store_rule
+from ._direct import flat_channels, flat_output, laid_out_size, margin_table, store_rule
 from ._parallel import run_bands
 
 
@@ -108,14 +108,12 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     fill = accumulator.type(fill)
     kh = terms[0][0].size
     product = np.result_type(flat_src.dtype, accumulator)
-    margins, shift, left = margin_table(flat_src, channels, rows[1], origin[1], out_width, border,
+    margins, margin_ends = margin_table(flat_src, channels, rows[1], origin[1], out_width, border,
                                         fill, product)
-    margin_ends = np.array([left, left + shift], np.int64) * channels
-    line_size = margins.shape[1] + shift * channels  # every position a row pass reads
 
     def band(y_start, y_stop):
         ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
-        line = np.empty((1, line_size), product)
+        line = np.empty((1, laid_out_size(margins, margin_ends)), product)
         acc = np.empty(out_width * channels, accumulator)
         owners = np.empty(ring.shape[0], np.int64)
         scratch = np.empty((6, max(rows[0].size, columns[0].size)), np.int64)
