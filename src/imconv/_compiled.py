@@ -211,7 +211,7 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
     weights/rows: the non-zero taps, in row-major order; offsets: columns * channels.
     Every image row the band reads is first laid out once in `lines`, border included
-    (`_line_at`): (R, (Wout + kw - 1) * channels) of the product's type, so a tap is
+    (`_line_at`): (R, (Wout + kw - 1) * channels) of the margins' type, so a tap is
     one pass over a plain row. lines holds either a ring of R = kh + 1 positions
     (owners: the position in each row, -2**62 for none), or, when owners is empty,
     every image row, prepared by the caller, and a last row of `fill`.
@@ -219,8 +219,7 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
     from the image itself. acc: two scratch rows of Wout * channels floats, which
     also set the precision of the sums, or `out` itself if in_place; taps, slots:
     int64 scratch of twice the taps.
-    pairs: `pair_table`'s (bounds, weights, rows, columns, offsets as columns * channels)
-    for two output rows at once. in_place: sum straight into the rows of `out`
+    pairs: `pair_table`'s (bounds, weights, rows, offsets) for two output rows at once. in_place: sum straight into the rows of `out`
     (C-contiguous, of the accumulator's type, store copy or add), which saves a pass
     over every row. Returns the NaN count of `_store_row`.
     """
@@ -273,7 +272,7 @@ def _correlate_pair(acc0, acc1, which, y, src, origin_y, origin_x, border, fill,
     weights for both rows, for y only, for y + 1 only. A row alone sums the same
     slices in the same groups as in the pair. origin_x: in elements.
     """
-    bounds, pair_weights, pair_rows, _, pair_offsets = pairs
+    bounds, pair_weights, pair_rows, pair_offsets = pairs
     for t in range(bounds[3]):
         taps[t] = t
         slots[t] = _line_at(y + pair_rows[t] - origin_y, src, margins, margin_ends, origin_x, border,

@@ -82,8 +82,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
     in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
-    pairs = pair_table(weights, rows, columns, channels, origin[1])
-    pairs = (*pairs[:4], pairs[3] * channels)  # lines start at the first position read
+    pairs = pair_table(weights, rows, columns, channels)
     margins, margin_ends = margin_table(flat_src, channels, columns, origin[1], out_width, border,
                                         fill, np.result_type(flat_src.dtype, weights.dtype))
     kh = int(rows.max()) + 1 if rows.size else 1
@@ -161,17 +160,17 @@ def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_widt
 
 
 @by_value
-def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, channels: int, origin_x: int):
+def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, channels: int):
     """The slices that two output rows y and y + 1 read, for `_compiled.correlate_rows`.
 
     Image row y + r - oy at column offset c feeds row y with kernel[r, c] and row
-    y + 1 with kernel[r - 1, c], r = 0..kh. Returns (bounds, weights (2, n), r, c,
-    offsets): the slices that feed both rows (one load, two multiply-adds: where the
+    y + 1 with kernel[r - 1, c], r = 0..kh. Returns (bounds, weights (2, n), r,
+    offsets c * channels into a laid-out row): the slices that feed both rows (one load, two multiply-adds: where the
     method gains), then those that feed only row y, then only row y + 1, each run in
     row-major order; bounds (4,) marks the runs. No slice feeds both rows when the
     kernel has a single row of taps: bounds are all 0 and rows go one at a time.
 
-    >>> bounds, w, r, c, _ = pair_table(np.array([1., 2.]), np.array([0, 1]), np.array([0, 0]), 1, 0)
+    >>> bounds, w, r, _ = pair_table(np.array([1., 2.]), np.array([0, 1]), np.array([0, 0]), 1)
     >>> bounds.tolist(), w.tolist(), r.tolist()
     ([0, 1, 2, 3], [[2.0, 1.0, 0.0], [1.0, 0.0, 2.0]], [1, 0, 2])
     """
@@ -189,8 +188,7 @@ def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, chann
     bounds = np.cumsum([0, *(len(run) for run in runs)]) if entries else np.zeros(4, np.int64)
     table = np.array([entry[:2] for entry in entries], np.int64).reshape(-1, 2)
     pair_weights = np.array([entry[2:] for entry in entries], weights.dtype).reshape(-1, 2).T.copy()
-    return (bounds.astype(np.int64), pair_weights, table[:, 0].copy(), table[:, 1].copy(),
-            (table[:, 1] - origin_x) * channels)
+    return bounds.astype(np.int64), pair_weights, table[:, 0].copy(), table[:, 1] * channels
 
 
 def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, scale: float = 1.0):
