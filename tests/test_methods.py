@@ -287,6 +287,67 @@ def test_methods_on_rows_with_an_inside_equal_the_reference(data, method, border
     assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
 
 
+# --- 3 x 3 kernels: each sum in registers, the image's rows read where they lie ---------
+
+def three_by_three(data):
+    """A 3 x 3 kernel of dyadic weights (so uint8 results take the integer path), zeros often."""
+    return data.draw(hnp.arrays(np.float64, (3, 3), elements=st.sampled_from(
+        [0.0, 0.0, 1.0, -2.0, 0.5, 3.25, -0.75])).filter(lambda k: k.any()))
+
+
+@given(data=st.data(), border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       dtype=st.sampled_from([np.float64, np.float32, np.uint8]),
+       fill=st.sampled_from([0.0, 2.0, -3.5, 0.5]), function=st.sampled_from(["correlate", "convolve"]))
+def test_3x3_kernels_equal_the_reference_on_rows_of_any_width(data, border, mode, dtype, fill, function):
+    """Narrow rows are read from the margins alone; wide ones from the image in between."""
+    kernel = three_by_three(data)
+    shape = (data.draw(st.integers(1, 40)), data.draw(st.integers(1, 60)))
+    channels = data.draw(st.sampled_from([(), (1,), (3,)]))
+    image = data.draw(hnp.arrays(dtype, shape + channels, elements=st.integers(0, 255)))
+    anchor = draw_anchor(data, kernel, mode)
+    assume(fits(mode, image, kernel))
+    options = dict(border=border, mode=mode, fill=fill, anchor=anchor)
+    if dtype == np.uint8 and data.draw(st.booleans()):  # integer sums, rounded and saturated
+        options["dtype"] = np.uint8
+        expected = getattr(reference, function)(image, kernel, **options)
+        actual = getattr(imconv, function)(image, kernel, method="direct", **options)
+        np.testing.assert_array_equal(actual, expected)
+        return
+    expected = getattr(reference, function)(image, kernel, **options)
+    actual = getattr(imconv, function)(image, kernel, method="direct", **options)
+    relative = 1e-12 if dtype == np.float64 else 1e-5
+    assert_close(actual, expected, relative * scale(image, kernel, fill))
+
+
+@given(data=st.data(), border=st.sampled_from(BORDERS), dtype=st.sampled_from([np.float32, np.float64]))
+def test_3x3_kernels_keep_the_nan_rule_on_wide_rows(data, border, dtype):
+    """A zero weight on NaN or inf would make NaN in registers: those rows are summed again."""
+    kernel = three_by_three(data)
+    shape = (data.draw(st.integers(1, 20)), data.draw(st.integers(1, 60)))
+    image = data.draw(hnp.arrays(dtype, shape, elements=st.sampled_from(
+        [0.0, 1.0, -3.0, 7.5, 2.25, -1.0, 4.0, 0.5, np.nan, np.inf, -np.inf])))
+    with np.errstate(invalid="ignore"):  # inf - inf in the reference's sums
+        expected = reference.correlate(image, kernel, border=border, fill=1.5)
+    actual = imconv.correlate(image, kernel, border=border, fill=1.5, method="direct")
+    np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
+    assert_close(actual, expected, 1e-5 * scale(np.nan_to_num(image, posinf=0, neginf=0), kernel, 1.5))
+
+
+def test_3x3_rows_summed_again_for_nan_do_not_depend_on_the_threads(monkeypatch, rng):
+    image = rng.normal(size=(301, 257)).astype(np.float32)
+    image[rng.random(image.shape) < 0.002] = np.nan   # some under Sobel's zero column only
+    image[17, 40] = np.inf
+    results = []
+    for threads in ("1", "2", "3", "7"):
+        monkeypatch.setenv("IMCONV_NUM_THREADS", threads)
+        results.append(imconv.correlate(image, imconv.kernels.get("sobel_x"), method="direct"))
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])
+    with np.errstate(invalid="ignore"):
+        expected = reference.correlate(image, imconv.kernels.get("sobel_x"))
+    assert_close(results[0], expected, 1e-5 * scale(np.nan_to_num(image, posinf=0), np.ones((3, 3))))
+
+
 @pytest.mark.parametrize("name", ["sharpen", "laplacian", "laplacian8", "emboss", "unsharp", "outline"])
 def test_bank_kernels_of_rank_two_or_three_split_into_exact_terms(name):
     kernel = imconv.kernels.get(name)

@@ -204,8 +204,8 @@ def _store_row(acc, out_row, store, saturation):
 
 @numba.njit(**_JIT)
 def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, border, fill, margins,
-                   margin_ends, out, acc, lines, owners, taps, slots, pairs, y_start, y_stop, store,
-                   saturation, in_place):
+                   margin_ends, out, acc, lines, owners, taps, slots, pairs, dense_3x3, fill_rows,
+                   y_start, y_stop, store, saturation, in_place):
     """Rows y_start..y_stop of ``out[y, x] = sum_t w[t] * ext(y + rows[t] - oy, x + columns[t] - ox)``.
 
     src: (H, W * channels) C-contiguous, channels interleaved. out: (Hout, Wout * channels).
@@ -219,48 +219,90 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
     from the image itself. acc: two scratch rows of Wout * channels floats, which
     also set the precision of the sums, or `out` itself if in_place; taps, slots:
     int64 scratch of twice the taps.
-    pairs: `pair_table`'s (bounds, weights, rows, offsets) for two output rows at once. in_place: sum straight into the rows of `out`
-    (C-contiguous, of the accumulator's type, store copy or add), which saves a pass
-    over every row. Returns the NaN count of `_store_row`.
+    pairs: `pair_table`'s (bounds, weights, rows, offsets) for two output rows at once.
+    dense_3x3: the nine weights of a 3 x 3 kernel, zeros included, for `_rows_3x3`
+    (not when adding to `out`), or empty; fill_rows: `fill` over a row of the image
+    and over a row of margins, which it reads under a constant border. in_place:
+    sum straight into the rows of `out` (C-contiguous, of the accumulator's type,
+    store copy or add), which saves a pass over every row. Returns the NaN count of
+    `_store_row`.
     """
     paired = pairs[0][3] > 0
     if owners.size:
         owners[:] = -(1 << 62)
     clear = store == STORE_COPY or not in_place  # a variable, not a literal: one compile
+    origin_x *= channels
     n_nan = 0
     y = y_start
     while y < y_stop:
         # Rows pair up as (even, odd) whatever the bands, and a row sums its slices in the
         # same order alone as in its pair: results do not depend on the number of threads.
-        even = y - (y & 1)
-        which = 0 if not paired else 3 if y == even and y + 1 < y_stop else 1 if y == even else 2
-        rows_now = 2 if which == 3 else 1
+        pair_now = (paired or dense_3x3.size > 0) and y % 2 == 0 and y + 1 < y_stop
+        rows_now = 2 if pair_now else 1
         # in place, acc is `out`: one type of row either way, so the sums compile once
         first, second = (acc[y], acc[y + rows_now - 1]) if in_place else (acc[0], acc[1])
-        if clear:
-            first[:] = 0
-            if which == 3:
-                second[:] = 0
-        if which == 0:
-            for t in range(weights.size):
-                taps[t] = t
-                slots[t] = _line_at(y + rows[t] - origin_y, src, margins, margin_ends, origin_x * channels,
-                                    border, fill, lines, owners)
-            for g in range(0, weights.size, FUSED_TAPS):
-                _fused_pass(first, lines, slots, taps, weights, offsets, g,
-                            min(FUSED_TAPS, weights.size - g), 0, first.size)
-        elif which == 2:  # the odd row of its pair: its sums go to `first`
-            _correlate_pair(second, first, which, even, src, origin_y, origin_x * channels, border,
-                            fill, margins, margin_ends, lines, owners, taps, slots, pairs)
+        if dense_3x3.size:
+            p = y - origin_y
+            row0, margins0 = _row_at(p, src, margins, fill_rows, border)
+            row1, margins1 = _row_at(p + 1, src, margins, fill_rows, border)
+            row2, margins2 = _row_at(p + 2, src, margins, fill_rows, border)
+            row3, margins3 = (_row_at(p + 3, src, margins, fill_rows, border) if pair_now
+                              else (row2, margins2))
+            redo_first, redo_second = _rows_3x3(
+                first, second, pair_now, (row0, row1, row2, row3),
+                (margins0, margins1, margins2, margins3), margin_ends[0], margin_ends[1], origin_x,
+                dense_3x3, channels)
+            if redo_first or redo_second:  # maybe a zero weight on NaN or inf: redo, skipping them
+                for row, redo, target in ((y, redo_first, first), (y + 1, redo_second, second)):
+                    if redo:
+                        target[:] = 0
+                        _exact_row(target, row, paired, src, weights, rows, offsets, origin_y,
+                                   origin_x, border, fill, margins, margin_ends, lines, owners,
+                                   taps, slots, pairs)
         else:
-            _correlate_pair(first, second, which, even, src, origin_y, origin_x * channels, border,
-                            fill, margins, margin_ends, lines, owners, taps, slots, pairs)
+            if clear:
+                first[:] = 0
+                if pair_now:
+                    second[:] = 0
+            if pair_now:
+                _correlate_pair(first, second, 3, y, src, origin_y, origin_x, border, fill,
+                                margins, margin_ends, lines, owners, taps, slots, pairs)
+            else:
+                _exact_row(first, y, paired, src, weights, rows, offsets, origin_y, origin_x,
+                           border, fill, margins, margin_ends, lines, owners, taps, slots, pairs)
         if not in_place:
             n_nan += _store_row(acc[0], out[y], store, saturation)
             if rows_now == 2:
                 n_nan += _store_row(acc[1], out[y + 1], store, saturation)
         y += rows_now
     return n_nan
+
+
+@numba.njit(**_JIT)
+def _row_at(position, src, margins, fill_rows, border):
+    """The image row at `position` through the border and its row of margins (`fill_rows`' outside)."""
+    sy = source_index(position, src.shape[0], border)
+    if sy < 0:
+        return fill_rows[0], fill_rows[1]
+    return src[sy], margins[sy]
+
+
+@numba.njit(**_JIT)
+def _exact_row(acc, y, paired, src, weights, rows, offsets, origin_y, origin_x, border, fill,
+               margins, margin_ends, lines, owners, taps, slots, pairs):
+    """Add output row y alone to acc, its non-zero taps in the same groups as in its pair."""
+    if paired:
+        even = y - (y & 1)
+        _correlate_pair(acc, acc, 1 if y == even else 2, even, src, origin_y, origin_x, border,
+                        fill, margins, margin_ends, lines, owners, taps, slots, pairs)
+        return
+    for t in range(weights.size):
+        taps[t] = t
+        slots[t] = _line_at(y + rows[t] - origin_y, src, margins, margin_ends, origin_x, border,
+                            fill, lines, owners)
+    for g in range(0, weights.size, FUSED_TAPS):
+        _fused_pass(acc, lines, slots, taps, weights, offsets, g,
+                    min(FUSED_TAPS, weights.size - g), 0, acc.size)
 
 
 @numba.njit(**_JIT)
@@ -287,6 +329,78 @@ def _correlate_pair(acc0, acc1, which, y, src, origin_y, origin_x, border, fill,
             _add_group(acc0, acc1, feeds_first, feeds_second, lines, slots, taps, weights0,
                        weights1, pair_offsets, g, min(FUSED_TAPS, bounds[kind + 1] - g), 0,
                        acc0.size)
+
+
+@numba.njit(**_JIT)
+def _sum_3x3(w, x0, x1, x2, x3, x4, x5, x6, x7, x8):
+    """The nine products of a 3 x 3 window, always summed in this order (see `_rows_3x3`)."""
+    return (((w[0] * x0 + w[1] * x1) + (w[2] * x2 + w[3] * x3))
+            + ((w[4] * x4 + w[5] * x5) + (w[6] * x6 + w[7] * x7))) + w[8] * x8
+
+
+@numba.njit(**_JIT)
+def _rows_3x3(acc0, acc1, both, rows, margin_rows, left, right, origin_x, w, step):
+    """acc0 = a 3 x 3 kernel over image rows rows[0..2]; and acc1 over rows[1..3] if `both`.
+
+    Each sum stays in registers and each row is read where it lies, not laid out:
+    one pass writes each output row once, where `_correlate_pair` reads and writes it
+    once per group of taps. rows: four image rows (or rows of the fill) and
+    margin_rows their rows of `_direct.margin_table`, which hold every element the
+    outputs at either end read (outside [left, right) of a laid-out row). origin_x:
+    in elements. w: the nine weights, zeros included, so a zero weight on a NaN or inf
+    makes a NaN that the kernel does not weigh: the caller redoes the rows this
+    reports (whether each got a NaN; never for integer sums) by the exact path.
+    step: elements between neighbouring columns (the channels).
+    """
+    n = acc0.size
+    inside_start = min(left - 2 * step, n)  # the outputs at either end read only the margins
+    inside_stop = max(inside_start, min(n, right))
+    row0, row1, row2, row3 = rows
+    shift = inside_start - origin_x
+    bad0, bad1 = _sums_3x3(acc0[inside_start:inside_stop], acc1[inside_start:inside_stop], both,
+                           row0[shift:], row1[shift:], row2[shift:], row3[shift:], w, step)
+    # the few outputs at either end, one by one (a vectorised loop costs more to set up)
+    m0, m1, m2, m3 = margin_rows
+    for i in range(n - inside_stop + inside_start):
+        x = i if i < inside_start else inside_stop + i - inside_start
+        p = x if x < inside_start else left + x - right  # where its reads start in the margins
+        q, r = p + step, p + 2 * step
+        x3, x4, x5, x6, x7, x8 = m1[p], m1[q], m1[r], m2[p], m2[q], m2[r]
+        s = _sum_3x3(w, m0[p], m0[q], m0[r], x3, x4, x5, x6, x7, x8)
+        acc0[x] = s
+        bad0 |= s != s
+        if both:
+            t = _sum_3x3(w, x3, x4, x5, x6, x7, x8, m3[p], m3[q], m3[r])
+            acc1[x] = t
+            bad1 |= t != t
+    return bad0, bad1
+
+
+@numba.njit(**_JIT)
+def _sums_3x3(out0, out1, both, l0, l1, l2, l3, w, step):
+    """out0 = the 3 x 3 kernel over rows l0..l2 (element i: columns i, i + step, i + 2 step);
+    out1 over l1..l3 if `both`. Returns whether each got a NaN (never for integer sums)."""
+    n = out0.size
+    a0, a1, a2 = l0[:n], l0[step:step + n], l0[2 * step:2 * step + n]
+    b0, b1, b2 = l1[:n], l1[step:step + n], l1[2 * step:2 * step + n]
+    c0, c1, c2 = l2[:n], l2[step:step + n], l2[2 * step:2 * step + n]
+    nan0 = nan1 = False
+    if not both:
+        for i in range(n):
+            s = _sum_3x3(w, a0[i], a1[i], a2[i], b0[i], b1[i], b2[i], c0[i], c1[i], c2[i])
+            out0[i] = s
+            nan0 |= s != s
+        return nan0, nan1
+    d0, d1, d2 = l3[:n], l3[step:step + n], l3[2 * step:2 * step + n]
+    for i in range(n):
+        x3, x4, x5, x6, x7, x8 = b0[i], b1[i], b2[i], c0[i], c1[i], c2[i]
+        s = _sum_3x3(w, a0[i], a1[i], a2[i], x3, x4, x5, x6, x7, x8)
+        t = _sum_3x3(w, x3, x4, x5, x6, x7, x8, d0[i], d1[i], d2[i])
+        out0[i] = s
+        out1[i] = t
+        nan0 |= s != s
+        nan1 |= t != t
+    return nan0, nan1
 
 
 @numba.njit(**_JIT)

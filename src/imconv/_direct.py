@@ -7,6 +7,13 @@ kernel row r - 1, so each value loaded serves two multiply-adds (a 9 x 9 kernel:
 (even, odd) whatever the threads' bands, and a row alone sums in the same order
 as in its pair, so results never depend on the number of threads.
 
+A 3 x 3 kernel (where the image's type holds the fill) is summed whole in
+registers (`_compiled._rows_3x3`): each output written once, each image row read
+where it lies, its two ends from the margin table. Its zero weights are
+multiplied too, so where that makes a NaN (a zero weight on NaN or inf) the row
+is summed again the general way; every row sums in one order whatever the
+threads. Any other kernel:
+
 Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
 included (what it shows past its ends comes from `margin_table`, about 3 kw
 values per image row, computed once per call), so every group of four taps is
@@ -83,9 +90,18 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     # Sums go straight into the output rows when they can: one pass less per row.
     in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
     pairs = pair_table(weights, rows, columns, channels)
-    margins, margin_ends = margin_table(flat_src, channels, columns, origin[1], out_width, border,
-                                        fill, np.result_type(flat_src.dtype, weights.dtype))
-    kh = int(rows.max()) + 1 if rows.size else 1
+    product = np.result_type(flat_src.dtype, weights.dtype)
+    # 3 x 3 kernels keep each sum in registers and read the image itself (`_compiled._rows_3x3`),
+    # where its type holds the fill; not when adding to out, where a row a NaN sends back to
+    # the exact path could not be taken back
+    register_3x3 = kernel.shape == (3, 3) and not accumulate and _holds(flat_src.dtype, fill)
+    dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
+    # rows and columns read: up to the last non-zero tap, or all three of a 3 x 3 kernel
+    kh, kw = (3, 3) if register_3x3 else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1)
+    margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
+                                        product)
+    fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype) if register_3x3 else flat_src[0],
+                 np.full(margins.shape[1], fill, margins.dtype))
     every_row = None
     if (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
         # rings of kh + 1 rows per thread would outgrow the image: lay out each row once
@@ -105,19 +121,21 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
         return _compiled.correlate_rows(
             flat_src, channels, weights, rows, columns * channels, origin[0], origin[1], border,
             fill, margins, margin_ends, flat_out, scratch, lines, owners, taps, slots, pairs,
-            y_start, y_stop, store, saturation, in_place)
+            dense_3x3, fill_rows, y_start, y_stop, store, saturation, in_place)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
-def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origin_x: int,
-                 out_width: int, border: int, fill, product_dtype):
+def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, out_width: int,
+                 border: int, fill, product_dtype):
     """What each image row shows near and past its ends, for rows laid out with their border.
 
     Output pixel x reads position i = x + column, image column i - origin_x, for i in
-    [0, out_width + kw - 1). Positions i < ox + kw - 1 (left) and i >= width + ox -
-    2 (kw - 1) (right) are taken from the table, the others straight from the image
-    row. Returns (margins, margin_ends): ``margins[y]`` holds image row y at the left
+    [0, out_width + kw - 1) (kw: the kernel's columns a row reads). Positions i < ox +
+    kw - 1 (left) and i >= width + ox - (kw - 1) (right) are taken from the table,
+    the others straight from the image row: kw - 1 more on each side than those
+    outside the image, so that the outputs at either end read only the table
+    (`_compiled._rows_3x3`). Returns (margins, margin_ends): ``margins[y]`` holds image row y at the left
     positions, then the right ones, channels interleaved; margin_ends: the elements
     [start, stop) of a laid-out row (`laid_out_size` of them) read from the image
     itself. A narrow image keeps every position in the table (start = stop = all of
@@ -125,20 +143,23 @@ def margin_table(flat_src: np.ndarray, channels: int, columns: np.ndarray, origi
     pixel) where the image's type cannot hold `fill` exactly. The border's arithmetic
     runs once per call, not once per pixel, tap and row.
 
-    >>> margins, ends = margin_table(np.arange(3.0)[None], 1, np.arange(2), 1, 3, 1, 0.0, None)
+    >>> margins, ends = margin_table(np.arange(3.0)[None], 1, 2, 1, 3, 1, 0.0, None)
     >>> margins.tolist(), ends.tolist()   # replicate: position i reads image column i - 1
     ([[0.0, 0.0, 1.0, 2.0]], [4, 4])
     """
-    kw = int(columns.max()) + 1 if columns.size else 1
     elements, outside, shift, left = _margin_elements(flat_src.shape[1] // channels, channels, kw,
                                                       origin_x, out_width, border)
-    with np.errstate(invalid="ignore", over="ignore"):
-        holds_fill = flat_src.dtype.type(fill) == fill
-    dtype = flat_src.dtype if holds_fill else product_dtype
+    dtype = flat_src.dtype if _holds(flat_src.dtype, fill) else product_dtype
     margins = np.take(flat_src, elements, axis=1).astype(dtype, copy=False)
     if outside.any():
         margins[:, outside] = fill
     return margins, np.array([left, left + shift], np.int64) * channels
+
+
+def _holds(dtype: np.dtype, value) -> bool:
+    """Whether `value` converts to `dtype` exactly."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return dtype.type(value) == value
 
 
 def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:
@@ -150,7 +171,7 @@ def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:
 def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_width: int, border: int):
     """`margin_table`'s columns of the flat image, those that read the fill, the shift and left."""
     total = out_width + kw - 1
-    left, right = origin_x + kw - 1, width + origin_x - 2 * (kw - 1)
+    left, right = origin_x + kw - 1, width + origin_x - (kw - 1)
     if width <= 4 * kw or left >= right:
         left = right = total
     positions = np.concatenate([np.arange(left), np.arange(right, total)])
@@ -165,9 +186,9 @@ def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, chann
 
     Image row y + r - oy at column offset c feeds row y with kernel[r, c] and row
     y + 1 with kernel[r - 1, c], r = 0..kh. Returns (bounds, weights (2, n), r,
-    offsets c * channels into a laid-out row): the slices that feed both rows (one load, two multiply-adds: where the
-    method gains), then those that feed only row y, then only row y + 1, each run in
-    row-major order; bounds (4,) marks the runs. No slice feeds both rows when the
+    offsets c * channels into a laid-out row): the slices that feed both rows (one
+    load, two multiply-adds: where the method gains), then those that feed only row
+    y, then only row y + 1, each run in row-major order; bounds (4,) marks the runs. No slice feeds both rows when the
     kernel has a single row of taps: bounds are all 0 and rows go one at a time.
 
     >>> bounds, w, r, _ = pair_table(np.array([1., 2.]), np.array([0, 1]), np.array([0, 0]), 1)

@@ -108,8 +108,9 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     fill = accumulator.type(fill)
     kh = terms[0][0].size
     product = np.result_type(flat_src.dtype, accumulator)
-    margins, margin_ends = margin_table(flat_src, channels, rows[1], origin[1], out_width, border,
-                                        fill, product)
+    kw = int(rows[1].max(initial=0)) + 1  # columns read: up to the last non-zero tap
+    margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
+                                        product)
 
     def band(y_start, y_stop):
         ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
