@@ -6,7 +6,7 @@ Usage::
 
 Times one direct pass (nanoseconds per output pixel) for kernels of 1 to 49
 non-zero taps on each input type, fits ``ns = per_pixel + per_tap * taps`` by
-least squares; then times the separable method on rank-1 kernels and keeps
+least squares, and times a 3 x 3 kernel, summed its own way, as ``dense_3x3_ns``; then times the separable method on rank-1 kernels and keeps
 what it costs beyond its two passes (its float buffer) as ``buffer_ns``, and
 the box method's cost per pixel as ``box_ns`` plus ``box_step_ns`` per step along the
 rows (`imconv._box.window_steps`), and the NaN scan's as ``scan_ns``; for
@@ -36,9 +36,12 @@ OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost
 TAPS = (1, 2, 4, 9, 16, 25, 36, 49)
 
 
-def nanoseconds_per_pixel(src, taps: int, accumulator, rng) -> float:
+def nanoseconds_per_pixel(src, taps: int, accumulator, rng, shape=None) -> float:
+    """One direct pass of a kernel of `taps` random taps: square where it can be, but not
+    3 x 3, whose sums take their own path (or of `shape`, where given)."""
     side = int(round(taps ** 0.5))
-    kernel = rng.normal(size=(1, taps)) if side * side != taps else rng.normal(size=(side, side))
+    square = side * side == taps and side != 3
+    kernel = rng.normal(size=shape or ((side, side) if square else (1, taps)))
     out = np.empty(src.shape, accumulator)
     run = lambda: correlate_direct(src, kernel, out, origin=(kernel.shape[0] // 2, kernel.shape[1] // 2),
                                    border=REFLECT101, fill=0.0, accumulator=np.dtype(accumulator),
@@ -108,7 +111,8 @@ def main() -> None:
         accumulator = np.float64 if dtype == "float64" else np.float32
         cost = [nanoseconds_per_pixel(src, taps, accumulator, rng) for taps in TAPS]
         per_tap, per_pixel = np.polyfit(TAPS, cost, 1)
-        model[dtype] = {"per_pixel_ns": round(float(per_pixel), 4), "per_tap_ns": round(float(per_tap), 4)}
+        model[dtype] = {"per_pixel_ns": round(float(per_pixel), 4), "per_tap_ns": round(float(per_tap), 4),
+                        "dense_3x3_ns": round(nanoseconds_per_pixel(src, 9, accumulator, rng, (3, 3)), 4)}
         print(dtype, model[dtype], "measured:", [round(c, 3) for c in cost])
     for dtype in model:
         src = (rng.random((args.size, args.size, 1)) * 255).astype(dtype)

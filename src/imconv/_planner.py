@@ -96,7 +96,10 @@ def _candidate_costs(request: Request):
     parts = [p for p in _kernel_parts(request.kernel) if p.any()] or [request.kernel.real]
     passes = 2 if request.image.dtype.kind == "c" else 1  # real and imaginary parts of the image
     source, buffer = _model_key(request.image.dtype), _model_key(request.accumulator)
-    costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
+    if request.kernel.shape[:2] == (3, 3) and len(parts) == 1:  # summed whole (_compiled._rows_3x3)
+        costs = {"direct": passes * _MODEL["direct"][source]["dense_3x3_ns"]}
+    else:
+        costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
     finite_only = {}
     if request.kernel.ndim == 2:
         for method in _factored_methods(parts, request.method):
