@@ -7,12 +7,13 @@ kernel row r - 1, so each value loaded serves two multiply-adds (a 9 x 9 kernel:
 (even, odd) whatever the threads' bands, and a row alone sums in the same order
 as in its pair, so results never depend on the number of threads.
 
-A 3 x 3 kernel (where the image's type holds the fill) is summed whole in
-registers (`_compiled._rows_3x3`): each output written once, each image row read
-where it lies, its two ends from the margin table. Its zero weights are
-multiplied too, so where that makes a NaN (a zero weight on NaN or inf) the row
-is summed again the general way; every row sums in one order whatever the
-threads. Any other kernel:
+A 3 x 3 kernel (where the image's type holds the fill, and the sums are not
+the integer ones of `integer_form`) is summed whole in registers
+(`_compiled._rows_3x3`): each output written once, each image row read where it
+lies, its two ends from the margin table. Its zero weights are multiplied too,
+so where that makes a NaN (a zero weight on NaN or inf) the row is summed again
+the general way; every row sums in one order whatever the threads. Any other
+kernel:
 
 Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
 included (what it shows past its ends comes from `margin_table`, about 3 kw
@@ -93,8 +94,10 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     product = np.result_type(flat_src.dtype, weights.dtype)
     # 3 x 3 kernels keep each sum in registers and read the image itself (`_compiled._rows_3x3`),
     # where its type holds the fill; not when adding to out, where a row a NaN sends back to
-    # the exact path could not be taken back
-    register_3x3 = kernel.shape == (3, 3) and not accumulate and _holds(flat_src.dtype, fill)
+    # the exact path could not be taken back, nor for integer sums, where multiplying the zero
+    # weights too cost more than it saved (uint8 sharpen at 4096^2: 4.1 ms, 3.2 without)
+    register_3x3 = (kernel.shape == (3, 3) and not accumulate and exact is None
+                    and _holds(flat_src.dtype, fill))
     dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
     # rows and columns read: up to the last non-zero tap, or all three of a 3 x 3 kernel
     kh, kw = (3, 3) if register_3x3 else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1)
