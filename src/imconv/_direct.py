@@ -100,7 +100,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
                     and _holds(flat_src.dtype, fill))
     dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
     # rows and columns read: up to the last non-zero tap, or all three of a 3 x 3 kernel
-    kh, kw = (3, 3) if register_3x3 else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1)
+    kh, kw = ((3, 3) if register_3x3
+              else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1))
     margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
                                         product)
     fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype) if register_3x3 else flat_src[0],
@@ -138,13 +139,14 @@ def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, ou
     kw - 1 (left) and i >= width + ox - (kw - 1) (right) are taken from the table,
     the others straight from the image row: kw - 1 more on each side than those
     outside the image, so that the outputs at either end read only the table
-    (`_compiled._rows_3x3`). Returns (margins, margin_ends): ``margins[y]`` holds image row y at the left
-    positions, then the right ones, channels interleaved; margin_ends: the elements
-    [start, stop) of a laid-out row (`laid_out_size` of them) read from the image
-    itself. A narrow image keeps every position in the table (start = stop = all of
-    them). The table is of the image's type, or of `product_dtype` (weight times
-    pixel) where the image's type cannot hold `fill` exactly. The border's arithmetic
-    runs once per call, not once per pixel, tap and row.
+    (`_compiled._rows_3x3`). Returns (margins, margin_ends): ``margins[y]`` holds
+    image row y at the left positions, then the right ones, channels interleaved;
+    margin_ends: the elements [start, stop) of a laid-out row (`laid_out_size` of
+    them) read from the image itself. A narrow image keeps every position in the
+    table (start = stop = all of them). The table is of the image's type, or of
+    `product_dtype` (weight times pixel) where the image's type cannot hold `fill`
+    exactly. The border's arithmetic runs once per call, not once per pixel, tap
+    and row.
 
     >>> margins, ends = margin_table(np.arange(3.0)[None], 1, 2, 1, 3, 1, 0.0, None)
     >>> margins.tolist(), ends.tolist()   # replicate: position i reads image column i - 1
@@ -191,8 +193,9 @@ def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, chann
     y + 1 with kernel[r - 1, c], r = 0..kh. Returns (bounds, weights (2, n), r,
     offsets c * channels into a laid-out row): the slices that feed both rows (one
     load, two multiply-adds: where the method gains), then those that feed only row
-    y, then only row y + 1, each run in row-major order; bounds (4,) marks the runs. No slice feeds both rows when the
-    kernel has a single row of taps: bounds are all 0 and rows go one at a time.
+    y, then only row y + 1, each run in row-major order; bounds (4,) marks the runs.
+    No slice feeds both rows when the kernel has a single row of taps: bounds are
+    all 0 and rows go one at a time.
 
     >>> bounds, w, r, _ = pair_table(np.array([1., 2.]), np.array([0, 1]), np.array([0, 0]), 1)
     >>> bounds.tolist(), w.tolist(), r.tolist()
