@@ -119,6 +119,18 @@ def test_auto_chooses_by_the_measured_cost(capsys):
     assert forced.method == "direct" and forced.predicted_ms["direct"] > forced.predicted_ms["separable"]
 
 
+def test_3x3_kernels_are_priced_by_their_own_measurement_whatever_their_zeros():
+    """All nine products are summed (`_compiled._rows_3x3`): zero taps cost the same."""
+    from imconv._planner import _MODEL
+    big = np.zeros((1000, 1000), np.float32)
+    expected_ms = _MODEL["direct"]["float32"]["dense_3x3_ns"] * big.size / 1e6
+    for kernel in ("sharpen", "sobel_x", np.ones((3, 3)) / 9.0):
+        plan = imconv.explain(big, kernel, echo=None)
+        assert plan.predicted_ms["direct"] == pytest.approx(expected_ms)
+    five_taps = imconv.explain(big, np.eye(5), echo=None).predicted_ms["direct"]
+    assert five_taps != pytest.approx(expected_ms)   # other shapes: by their non-zero taps
+
+
 def test_separable_allocates_no_image_sized_buffer():
     image = np.ones((1024, 1024), np.float32)
     imconv.correlate(image[:16, :16], "large_blur", method="separable")  # compile first

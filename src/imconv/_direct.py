@@ -104,6 +104,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
               else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1))
     margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
                                         product)
+    # read by the 3 x 3 sums under a constant border (otherwise a stand-in of the same type)
     fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype) if register_3x3 else flat_src[0],
                  np.full(margins.shape[1], fill, margins.dtype))
     every_row = None
