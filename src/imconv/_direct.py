@@ -108,8 +108,9 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype) if register_3x3 else flat_src[0],
                  np.full(margins.shape[1], fill, margins.dtype))
     every_row = None
-    if (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
-        # rings of kh + 1 rows per thread would outgrow the image: lay out each row once
+    if not register_3x3 and (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
+        # rings of kh + 1 rows per thread would outgrow the image: lay out each row once (the
+        # 3 x 3 sums read the image itself, and lay out only the rows a NaN sends back)
         every_row = np.empty((flat_src.shape[0] + 1, laid_out_size(margins, margin_ends)), margins.dtype)
         _compiled.lay_out_rows(every_row, flat_src, margins, margin_ends, origin[1] * channels, fill)
 
