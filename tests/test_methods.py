@@ -190,6 +190,32 @@ def test_box_running_sums_do_not_drift_over_16k_pixels(rng, shape, kernel_shape)
     np.testing.assert_allclose(actual, expected, rtol=0, atol=1e-5 * scale(image, kernel))
 
 
+@given(image=images(dtype=np.float32, channels=(None, 3)), kernel=box_kernels(),
+       border=st.sampled_from(BORDERS), mode=st.sampled_from(MODES),
+       fill=st.sampled_from([0.0, 2.5, -3.0, 0.1]), data=st.data())
+def test_box_float32_is_within_the_contract(image, kernel, border, mode, fill, data):
+    """float32 images, whose window sums run in float64, and fills float32 cannot hold (0.1)."""
+    assume(fits(mode, image, kernel))
+    kernel = kernel.astype(np.float32)
+    options = dict(border=border, mode=mode, fill=fill, anchor=draw_anchor(data, kernel, mode))
+    expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), **options)
+    actual = imconv.correlate(image, kernel, method="box", **options)
+    assert actual.dtype == np.float32
+    assert_close(actual, expected, 1e-5 * scale(image, kernel, fill))
+
+
+@given(dtype=st.sampled_from([np.uint16, np.int16, np.int32, np.bool_]), kernel=box_kernels(),
+       fill=st.sampled_from([0.0, 7.0, 0.5]), data=st.data())
+def test_box_integer_images_equal_the_reference(dtype, kernel, fill, data):
+    """Exact integer sums (16 bits and less, integer fill) and float64 sums (the rest)."""
+    image = data.draw(images(dtype=dtype))
+    for border in BORDERS:
+        expected = reference.correlate(image, kernel, border=border, fill=fill, dtype=np.float64)
+        actual = imconv.correlate(image, kernel, border=border, fill=fill, dtype=np.float64,
+                                  method="box")
+        assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
 def test_box_is_weighed_only_where_it_could_win():
     image = np.ones((1024, 1024), np.float32)
     assert "box" not in imconv.explain(image, "sharpen", echo=None).predicted_ms       # not constant
