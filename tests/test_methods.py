@@ -129,6 +129,21 @@ def test_3x3_kernels_are_priced_by_their_own_measurement_whatever_their_zeros():
         assert plan.predicted_ms["direct"] == pytest.approx(expected_ms)
     five_taps = imconv.explain(big, np.eye(5), echo=None).predicted_ms["direct"]
     assert five_taps != pytest.approx(expected_ms)   # other shapes: by their non-zero taps
+    per_channel = imconv.explain(big[:, :, None].repeat(2, 2), np.ones((3, 3, 2)), echo=None)
+    assert per_channel.predicted_ms["direct"] == pytest.approx(2 * expected_ms)
+
+
+def test_3x3_kernels_summed_by_the_general_path_are_priced_by_their_taps():
+    """The planner and the direct method decide "in registers" by one rule."""
+    from imconv._planner import _MODEL
+    big = np.zeros((1000, 1000), np.uint8)
+    in_registers = _MODEL["direct"]["uint8"]["dense_3x3_ns"] * big.size / 1e6
+    integer_sums = imconv.explain(big, "sharpen", dtype=np.uint8, echo=None)  # exact int16 sums
+    assert integer_sums.predicted_ms["direct"] != pytest.approx(in_registers)
+    float_sums = imconv.explain(big, "sharpen", dtype=np.float32, echo=None)
+    assert float_sums.predicted_ms["direct"] == pytest.approx(in_registers)
+    fill_not_held = imconv.explain(big, np.ones((3, 3)), border="constant", fill=0.5, echo=None)
+    assert fill_not_held.predicted_ms["direct"] != pytest.approx(in_registers)
 
 
 def test_separable_allocates_no_image_sized_buffer():

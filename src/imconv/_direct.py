@@ -92,12 +92,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
     pairs = pair_table(weights, rows, columns, channels)
     product = np.result_type(flat_src.dtype, weights.dtype)
-    # 3 x 3 kernels keep each sum in registers and read the image itself (`_compiled._rows_3x3`),
-    # where its type holds the fill; not when adding to out, where a row a NaN sends back to
-    # the exact path could not be taken back, nor for integer sums, where multiplying the zero
-    # weights too cost more than it saved (uint8 sharpen at 4096^2: 4.1 ms, 3.2 without)
-    register_3x3 = (kernel.shape == (3, 3) and not accumulate and exact is None
-                    and _holds(flat_src.dtype, fill))
+    register_3x3 = sums_3x3_in_registers(kernel.shape, flat_src.dtype, fill, accumulate,
+                                         integer_sums=exact is not None)
     dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
     # rows and columns read: up to the last non-zero tap, or all three of a 3 x 3 kernel
     kh, kw = ((3, 3) if register_3x3
@@ -132,6 +128,25 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
 
+def sums_3x3_in_registers(kernel_shape, image_dtype: np.dtype, fill, accumulate: bool, *,
+                          integer_sums: bool) -> bool:
+    """Whether the direct method sums this kernel whole in registers (`_compiled._rows_3x3`).
+
+    For a 3 x 3 kernel, reading the image itself, where its type holds the fill; not
+    when adding to the output (a row a NaN sends back to the exact path could not be
+    taken back), nor for the integer sums of `integer_form`, where multiplying the zero
+    weights too cost more than it saved (uint8 sharpen at 4096^2: 4.1 ms, 3.2 without).
+    The planner prices a direct pass by the same rule.
+
+    >>> sums_3x3_in_registers((3, 3), np.dtype(np.float32), 0.0, False, integer_sums=False)
+    True
+    >>> sums_3x3_in_registers((3, 3), np.dtype(np.uint8), 0.5, False, integer_sums=False)
+    False
+    """
+    return bool(tuple(kernel_shape) == (3, 3) and not accumulate and not integer_sums
+                and _holds(image_dtype, fill))
+
+
 def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, out_width: int,
                  border: int, fill, product_dtype):
     """What each image row shows near and past its ends, for rows laid out with their border.
@@ -164,9 +179,16 @@ def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, ou
 
 
 def _holds(dtype: np.dtype, value) -> bool:
-    """Whether `value` converts to `dtype` exactly."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        return dtype.type(value) == value
+    """Whether `value` converts to `dtype` exactly.
+
+    >>> _holds(np.dtype(np.uint8), 3.0), _holds(np.dtype(np.uint8), -3.5), _holds(np.dtype(np.uint8), 0.5)
+    (True, False, False)
+    """
+    try:
+        with np.errstate(invalid="ignore", over="ignore"):
+            return bool(dtype.type(value) == value)
+    except OverflowError:  # a Python number out of an integer type's range
+        return False
 
 
 def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:

@@ -28,6 +28,8 @@ import numpy as np
 
 from ._arguments import Request
 from ._box import box_weight, is_finite, window_steps
+from ._direct import integer_form, sums_3x3_in_registers
+from ._dtypes import working_image
 from ._fft import fft_precision, transformed_per_pixel
 from ._memo import by_value
 from ._separable import factor_tolerance, lowrank_factors, separable_factors
@@ -96,8 +98,8 @@ def _candidate_costs(request: Request):
     parts = [p for p in _kernel_parts(request.kernel) if p.any()] or [request.kernel.real]
     passes = 2 if request.image.dtype.kind == "c" else 1  # real and imaginary parts of the image
     source, buffer = _model_key(request.image.dtype), _model_key(request.accumulator)
-    if request.kernel.shape[:2] == (3, 3) and len(parts) == 1:  # summed whole (_compiled._rows_3x3)
-        costs = {"direct": passes * _MODEL["direct"][source]["dense_3x3_ns"]}
+    if _in_registers(request, parts):
+        costs = {"direct": passes * len(parts) * _MODEL["direct"][source]["dense_3x3_ns"]}
     else:
         costs = {"direct": passes * sum(_pass_ns(source, np.count_nonzero(p)) for p in parts)}
     finite_only = {}
@@ -117,6 +119,19 @@ def _candidate_costs(request: Request):
     transformed = transformed_per_pixel(request.kernel.shape[:2], request.out_shape)
     finite_only["fft"] = passes * len(parts) * fft["transform_ns"] * transformed
     return costs, finite_only
+
+
+def _in_registers(request: Request, parts) -> bool:
+    """Whether direct sums every pass whole in registers (`_direct.sums_3x3_in_registers`)."""
+    if request.kernel.shape[:2] != (3, 3):
+        return False
+    image_dtype = working_image(request.image[:0, :0]).real.dtype
+    adds = request.image.dtype.kind == "c" and len(parts) == 2  # complex times complex
+    integer_sums = any(integer_form(p, image_dtype, request.result_dtype, request.fill.real)
+                       is not None for p in parts)
+    return all(sums_3x3_in_registers((3, 3), image_dtype, request.accumulator.type(fill), adds,
+                                     integer_sums=integer_sums)
+               for fill in (request.fill.real, request.fill.imag))  # as the direct method sees it
 
 
 def _factored_methods(parts, asked: str) -> tuple[str, ...]:
