@@ -2,7 +2,8 @@
 
 The model (data/cost_model.json, written by benchmarks/calibrate_planner.py)
 prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
-for each input type. A separable plan is a row pass over the input plus a column
+for each input type, or ``dense_3x3_ns`` for a 3 x 3 kernel the direct method sums
+whole in registers (`_direct.sums_3x3_in_registers`). A separable plan is a row pass over the input plus a column
 pass over its ring of rows, plus ``buffer_ns``, what separable measured beyond
 those two passes; a low-rank plan is that per term. The box method costs
 ``box_ns`` plus ``box_step_ns`` per step along the rows, a few for any width
