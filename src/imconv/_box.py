@@ -1,21 +1,33 @@
 """The box method: constant kernels by sums of windows, at a cost that hardly grows with size.
 
-A kh x kw kernel of equal weights w is w times the sum of a window. Down the
-columns, the sums of kh rows run along a band of output rows: add the row
-entering the window, subtract the one leaving. Along each row of those column
-sums, windows of kw are put together from sums of 1, 4, 16, 64, ... neighbours
-(four of one level make the next): a 21-wide window is 16 + 4 + 1, two passes to
-build the levels and one to add three numbers per pixel, all vectorised, where a
-running sum along the row would be a chain of additions each waiting on the one
-before. Sums run in float64, or exactly in int32 (int64 for windows that could
-overflow it) for 8- and 16-bit images. Memory: the output and, per thread, a
-row of column sums and one row per level.
+A kh x kw kernel of equal weights w is w times the sum of a window, summed in
+two directions:
+
+- Along a row, windows of kw are put together from sums of 1, 4, 16, 64, ...
+  neighbours (four of one level make the next): a 21-wide window is 16 + 4 + 1,
+  two passes to build the levels and one to add three numbers per pixel, all
+  vectorised, where a running sum along the row would be a chain of additions
+  each waiting on the one before.
+- Down the columns, a running sum moves one row per output row: add the row
+  entering the window, subtract the one leaving.
+
+Float images sum along the rows first: each image row's window sums are made
+once, when the row enters the window, and wait in a ring of kh + 1 rows until
+it leaves; the running sums down the columns are float64. The row sums are
+float32 where the result is float32 (twice the SIMD lanes; within the float32
+contract, and the same numbers leave the running sum as entered it), else
+float64. Integer images, and float images whose rings (one per thread) would
+take more memory than the image, sum down the columns first, then along a row of
+those column sums: float64, or exactly in int32 (int64 for windows that could
+overflow it) for 8- and 16-bit images. Memory beyond the output, per thread: the
+ring, a row of float64 sums and one row per level (rows first); a row of column
+sums and one row per level (columns first).
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it).
 A non-finite fill rules the method out, and so does a NaN or inf in the image
 when the caller checks first (method="box" asked for by name: an error). Left
 to itself, the method checks as it goes, at no cost: NaN and inf never leave a
-running sum, so a band whose column sums end finite met none. If one did not,
+running sum, so a band whose running sums end finite met none. If one did not,
 the image is done again by separable passes (a box kernel is rank 1), which keep
 the rule. That saves scanning the image first (a third of the method's time on
 float32 images).
@@ -27,7 +39,7 @@ import numpy as np
 
 from . import _compiled, _dtypes
 from ._direct import flat_channels, flat_output, store_rule
-from ._parallel import run_bands
+from ._parallel import num_threads, run_bands
 from ._separable import correlate_separable
 
 
@@ -68,6 +80,16 @@ def window_steps(width: int) -> int:
         levels += 1
 
 
+def sums_rows_first(image_dtype: np.dtype, kernel_height: int, image_height: int) -> bool:
+    """Whether box sums along the rows first: float images, when the rings of row sums
+    (kernel_height + 1 rows per thread) take no more memory than the image.
+
+    >>> sums_rows_first(np.dtype(np.float32), 21, 4096), sums_rows_first(np.dtype(np.uint8), 21, 4096)
+    (True, False)
+    """
+    return image_dtype.kind == "f" and (kernel_height + 1) * num_threads() <= image_height
+
+
 def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray, *, origin,
                   border: int, fill: float, accumulator: np.dtype, accumulate: bool) -> int:
     """`_direct.correlate_direct` for a kernel of `kernel_shape` whose every weight is `weight`."""
@@ -77,15 +99,6 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     flat_src, flat_out = flat_channels(src), flat_output(out)
     # Integer outputs apply the weight in their saturating store: one pass less.
     store, saturation = store_rule(out.dtype, accumulator, accumulate, weight)
-    # Integer images with an integer fill: exact integer sums (faster, and no drift at all),
-    # in int32 when no window sum can leave it (twice the SIMD lanes of int64).
-    exact = flat_src.dtype.kind in "biu" and flat_src.dtype.itemsize <= 2 and float(fill).is_integer()
-    if exact:
-        fits = _dtypes.largest_magnitude(flat_src.dtype, fill) * kh * kw < 2 ** 31
-        sum_type = np.int32 if fits else np.int64
-        fill = sum_type(int(fill))
-    else:
-        sum_type, fill = np.float64, float(fill)  # float32 sums would drift down long columns
     # Row 0 of `lines` holds every position a window reads: the image's columns and both
     # margins; the rows after it, the levels of sums of 4, 16, 64, ... (see box_band).
     width = src.shape[1]
@@ -93,15 +106,41 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     last = max(out_width + kw - 2 - ox, width - 1)
     line_length = (last + base + 1) * channels
     levels = (kw.bit_length() - 1) // 2  # the largest level holds sums of 4 ** levels <= kw
-    lines_shape = (levels + 1, max(line_length, _compiled.WINDOW_CHUNK + kw * channels))
+    terms_shape = (2, 3 * (levels + 1))
+    if sums_rows_first(flat_src.dtype, kh, src.shape[0]):
+        # float32 row sums only where the result is float32 and holds the fill exactly
+        single = (accumulator == np.float32 and flat_src.dtype == np.float32
+                  and abs(fill) <= np.finfo(np.float32).max and np.float32(fill) == fill)
+        sum_type = np.dtype(np.float32 if single else np.float64)
+        sum_fill = sum_type.type(fill)
 
-    def band(y0, y1):
-        lines = np.empty(lines_shape, sum_type)
-        n_nan = _compiled.box_band(
-            flat_src, channels, kw, kh, ox, oy, border, fill, weight, flat_out, lines, base,
-            np.empty((2, 3 * (levels + 1)), np.int64), np.empty(_compiled.WINDOW_CHUNK, sum_type),
-            y0, y1, store, saturation)
-        return n_nan, exact or np.isfinite(lines[0, base * channels:(base + width) * channels]).all()
+        def band(y0, y1):
+            sums = np.empty(out_width * channels)
+            n_nan = _compiled.box_band_by_rows(
+                flat_src, channels, kw, kh, ox, oy, border, sum_fill, weight, flat_out,
+                np.empty((levels + 1, line_length), sum_type), base, np.empty(terms_shape, np.int64),
+                np.empty((kh + 1, out_width * channels), sum_type), np.arange(kh + 1), sums, y0, y1,
+                store, saturation)
+            return n_nan, np.isfinite(sums).all()
+    else:
+        # Integer images with an integer fill: exact integer sums (faster, and no drift at all),
+        # in int32 when no window sum can leave it (twice the SIMD lanes of int64).
+        exact = flat_src.dtype.kind in "biu" and flat_src.dtype.itemsize <= 2 and float(fill).is_integer()
+        if exact:
+            fits = _dtypes.largest_magnitude(flat_src.dtype, fill) * kh * kw < 2 ** 31
+            sum_type = np.int32 if fits else np.int64
+            sum_fill = sum_type(int(fill))
+        else:
+            sum_type, sum_fill = np.float64, float(fill)  # float32 sums would drift down long columns
+        lines_shape = (levels + 1, max(line_length, _compiled.WINDOW_CHUNK + kw * channels))
+
+        def band(y0, y1):
+            lines = np.empty(lines_shape, sum_type)
+            n_nan = _compiled.box_band(
+                flat_src, channels, kw, kh, ox, oy, border, sum_fill, weight, flat_out, lines, base,
+                np.empty(terms_shape, np.int64), np.empty(_compiled.WINDOW_CHUNK, sum_type),
+                y0, y1, store, saturation)
+            return n_nan, exact or np.isfinite(lines[0, base * channels:(base + width) * channels]).all()
 
     bands = run_bands(band, out_height, out_width * channels * 8)
     if all(finite for _, finite in bands):

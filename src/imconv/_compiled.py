@@ -512,6 +512,87 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
 
 
 @numba.njit(**_JIT)
+def box_band_by_rows(src, channels, size_x, size_y, origin_x, origin_y, border, fill, weight, out,
+                     lines, base, terms, ring, slots, sums, y_start, y_stop, store, saturation):
+    """`box_band` for float images, rows first: window sums along each image row, then down.
+
+    Each image row that enters the window is laid out with its border in row 0 of
+    `lines` and its sums of size_x neighbours put together as in `_window_chunk`,
+    in the type of `lines` (float32 for float32 results: twice the SIMD lanes of
+    float64, within the float32 contract). Those row sums wait in `ring` until
+    they leave the window; `sums` (float64) holds the sums of the size_y row sums
+    in the window, one add and one subtract per output row.
+
+    ring: (size_y + 1, out.shape[1]) of the lines' type, a row of it for each row
+    in the window and a spare for the one entering; slots (int64, size_y + 1): the
+    ring row of each window row, the spare last. sums: float64 (out.shape[1],).
+    Other arguments as for `box_band`. Returns the NaN count of `_store_row`.
+    """
+    start = (base - origin_x) * channels
+    first = y_start - origin_y  # the image row at the top of the first output's window
+    sums[:] = 0
+    for i in range(size_y):
+        row_sums = ring[slots[i]]
+        _row_window_sums(src, first + i, channels, size_x, border, fill, lines, base, start, terms,
+                         row_sums)
+        for x in range(sums.size):
+            sums[x] += row_sums[x]
+    n_nan = 0
+    for y in range(y_start, y_stop):
+        target = out[y]
+        if y == y_start:
+            n_nan += _store_scaled(sums, target, store, saturation, weight)
+            continue
+        leaving = (y - 1 - origin_y - first) % size_y  # the entering row takes its slot
+        spare = slots[size_y]
+        entering, old = ring[spare], ring[slots[leaving]]
+        _row_window_sums(src, y - 1 - origin_y + size_y, channels, size_x, border, fill, lines, base,
+                         start, terms, entering)
+        if store == STORE_COPY:  # one fused pass
+            for x in range(sums.size):
+                s = (sums[x] + entering[x]) - old[x]
+                sums[x] = s
+                target[x] = weight * s
+        else:
+            for x in range(sums.size):
+                sums[x] = (sums[x] + entering[x]) - old[x]
+            n_nan += _store_scaled(sums, target, store, saturation, weight)
+        slots[size_y], slots[leaving] = slots[leaving], spare
+    return n_nan
+
+
+@numba.njit(**_JIT)
+def _row_window_sums(src, position, channels, size, border, fill, lines, base, start, terms, target):
+    """target[i] = the sum of `size` neighbours (one channel) from element i of the image row
+    at `position`, laid out with its border in row 0 of `lines` (column p at (p + base) * channels)."""
+    line = lines[0]
+    sy = source_index(position, src.shape[0], border)
+    if sy < 0:  # a constant border row
+        for i in range(line.size):
+            line[i] = fill
+    else:
+        row = src[sy]
+        width = row.size // channels
+        inside = line[base * channels:(base + width) * channels]
+        for i in range(inside.size):
+            inside[i] = row[i]
+        for j in range(base):
+            _pad_at(line, j, row, base, width, channels, border, fill)
+        for j in range(base + width, line.size // channels):
+            _pad_at(line, j, row, base, width, channels, border, fill)
+    for i0 in range(0, target.size, WINDOW_CHUNK):  # chunks whose levels stay in L1
+        i1 = min(i0 + WINDOW_CHUNK, target.size)
+        _window_chunk(lines, start + i0, size, channels, terms, target[i0:i1])
+
+
+@numba.njit(**_JIT)
+def _pad_at(line, j, row, base, width, channels, border, fill):
+    sx = source_index(j - base, width, border)
+    for c in range(channels):
+        line[j * channels + c] = fill if sx < 0 else row[sx * channels + c]
+
+
+@numba.njit(**_JIT)
 def _add_image_row(columns, src, position, height, border, fill, subtract):
     """columns += (or -= if `subtract`) the image row at `position`, through the border."""
     sy = source_index(position, height, border)

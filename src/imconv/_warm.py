@@ -25,8 +25,9 @@ def warm(echo=None) -> int:
     from ._correlation import correlate  # late import: _correlation imports the compiled kernels
 
     dense = np.random.default_rng(0).normal(size=(31, 31))
+    taller_than_the_image = np.full((41, 1), 1 / 41)  # box sums its columns first
     cases = [("sharpen", "direct"), ("sharpen", "lowrank"), ("sobel_x", "separable"),
-             ("small_blur", "box"), (dense, "fft")]
+             ("small_blur", "box"), (taller_than_the_image, "box"), (dense, "fft")]
     calls = 0
     start = time.perf_counter()
     for image_type in _IMAGE_TYPES:
