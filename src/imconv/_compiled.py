@@ -740,66 +740,142 @@ def _row_pass(target, line, weights, offsets, taps, sources):
 
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
-                   column_bounds, origin_y, origin_x, border, margins, margin_ends, row_fills, out,
-                   ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
+                   column_bounds, pairs, origin_y, origin_x, border, margins, margin_ends, row_fills,
+                   out, ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
     ``column_*[column_bounds[r]:column_bounds[r + 1]]``; one term is the separable
     method, two or three the low-rank one. The row pass of each term and position
     the band reads is computed once into `ring` (kh rows of Wout * channels floats
-    per term, small enough to stay in cache), at slot ``r * kh + p % kh`` of its
-    position p before the border maps it: one output row reads kh consecutive
-    positions, so they never share a slot (the image rows they map to need not be
-    consecutive: wrap). Outside rows of a constant border hold ``row_fills[r]``.
-    Each image row a pass needs is first laid out in `line` ((1, (Wout + kw - 1) *
-    channels), the product's type) through the border in x: `margins`
-    (`_direct.margin_table`) outside the elements [margin_ends[0], margin_ends[1]),
-    which are read from the image. owners: int64 scratch of one per ring row (the
-    position it holds); scratch: int64 (6, max taps) scratch. Returns the NaN count
-    of `_store_row`.
+    per term, kh + 1 when rows go in pairs; small enough to stay in cache), at slot
+    ``r * ring_rows + p % ring_rows`` of its position p before the border maps it:
+    the rows summed at once read consecutive positions, so they never share a slot
+    (the image rows they map to need not be consecutive: wrap). Outside rows of a
+    constant border hold ``row_fills[r]``. Each image row a pass needs is first
+    laid out in `line` ((1, (Wout + kw - 1) * channels), the product's type)
+    through the border in x: `margins` (`_direct.margin_table`) outside the
+    elements [margin_ends[0], margin_ends[1]), which are read from the image.
+
+    pairs: (starts, bounds, weights, rows), every term's `_direct.pair_table` of its
+    column taps, concatenated (term r's entries from starts[r], its runs in
+    bounds[r]); empty (starts[-1] == 0) when rows go one at a time. In pairs, rows
+    y and y + 1 (y even) are summed together, each ring row loaded once for both
+    (the column pass reads the ring from L2, not L1: loads are what it costs);
+    a row alone sums the same slices in the same groups. acc: (2, Wout * channels)
+    of the sums' type; owners: int64 scratch of one per ring row (the position it
+    holds); scratch: int64 (7, max(taps, pair entries, 4)). Returns the NaN count of `_store_row`.
     """
-    height = src.shape[0]
-    n_terms = row_bounds.size - 1
-    kh = ring.shape[0] // n_terms
     owners[:] = -(1 << 62)  # no position yet
-    row_offsets, row_taps, row_sources = scratch[0], scratch[1], scratch[2]
-    column_taps, column_slots = scratch[3], scratch[4]
+    row_offsets, row_taps = scratch[0], scratch[1]
     for t in range(row_weights.size):
         row_offsets[t] = row_columns[t] * channels
         row_taps[t] = t
-    no_offsets = scratch[5]
-    no_offsets[:] = 0
-    left, right = margin_ends[0], margin_ends[1]
-    line_row = -1
+    scratch[5, :] = 0  # the ring's rows are read from their start
+    line_row = scratch[6, :1]  # the image row laid out in `line`
+    line_row[0] = -1
     n_nan = 0
-    for y in range(y_start, y_stop):
-        acc[:] = 0
-        n_live = 0
-        for r in range(n_terms):
-            b0, b1 = row_bounds[r], row_bounds[r + 1]
-            for t in range(column_bounds[r], column_bounds[r + 1]):
-                position = y + column_rows[t] - origin_y
-                sy = source_index(position, height, border)
-                if sy < 0:
-                    _add_to_all(acc, column_weights[t] * row_fills[r])
-                    continue
-                slot = r * kh + position % kh
-                if owners[slot] != position:
-                    if sy != line_row:  # the low-rank terms' passes share the image row
-                        _padded_row(line[0], src[sy], margins[sy], left, right, origin_x * channels)
-                        line_row = sy
-                    _row_pass(ring[slot], line, row_weights[b0:b1], row_offsets[b0:b1],
-                              row_taps[:b1 - b0], row_sources[:b1 - b0])
-                    owners[slot] = position
-                column_taps[n_live] = t
-                column_slots[n_live] = slot
-                n_live += 1
-        for g in range(0, n_live, FUSED_TAPS):
-            _fused_pass(acc, ring, column_slots, column_taps, column_weights, no_offsets, g,
-                        min(FUSED_TAPS, n_live - g), 0, acc.size)
-        n_nan += _store_row(acc, out[y], store, saturation)
+    if pairs[0][-1] == 0:
+        for y in range(y_start, y_stop):
+            acc[0, :] = 0
+            _separable_row(acc[0], y, src, row_weights, row_bounds, column_weights, column_rows,
+                           column_bounds, origin_y, border, margins, margin_ends, origin_x * channels,
+                           row_fills, ring, line, line_row, owners, scratch)
+            n_nan += _store_row(acc[0], out[y], store, saturation)
+        return n_nan
+    for y in range(y_start - (y_start & 1), y_stop, 2):
+        which = (1 if y >= y_start else 0) + (2 if y + 1 < y_stop else 0)
+        acc[0, :] = 0
+        acc[1, :] = 0
+        _separable_pair(acc[0], acc[1], which, y, src, row_weights, row_bounds, pairs, origin_y,
+                        border, margins, margin_ends, origin_x * channels, row_fills, ring, line,
+                        line_row, owners, scratch)
+        if which & 1:
+            n_nan += _store_row(acc[0], out[y], store, saturation)
+        if which & 2:
+            n_nan += _store_row(acc[1], out[y + 1], store, saturation)
     return n_nan
+
+
+@numba.njit(**_JIT)
+def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margin_ends, origin_x,
+               ring, line, line_row, owners, scratch):
+    """The ring row holding term r's row pass of image position `position`, computed if needed;
+    -1 for an outside row of a constant border."""
+    sy = source_index(position, src.shape[0], border)
+    if sy < 0:
+        return -1
+    ring_rows = ring.shape[0] // (row_bounds.size - 1)
+    slot = r * ring_rows + position % ring_rows
+    if owners[slot] != position:
+        if sy != line_row[0]:  # the low-rank terms' passes share the image row
+            _padded_row(line[0], src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
+            line_row[0] = sy
+        b0, b1 = row_bounds[r], row_bounds[r + 1]
+        _row_pass(ring[slot], line, row_weights[b0:b1], scratch[0, b0:b1], scratch[1, :b1 - b0],
+                  scratch[2, :b1 - b0])
+        owners[slot] = position
+    return slot
+
+
+@numba.njit(**_JIT)
+def _separable_row(acc, y, src, row_weights, row_bounds, column_weights, column_rows, column_bounds,
+                   origin_y, border, margins, margin_ends, origin_x, row_fills, ring, line, line_row,
+                   owners, scratch):
+    """Add output row y to acc, every term's column taps in order."""
+    column_taps, column_slots = scratch[3], scratch[4]
+    n_live = 0
+    for r in range(row_bounds.size - 1):
+        for t in range(column_bounds[r], column_bounds[r + 1]):
+            slot = _ring_slot(y + column_rows[t] - origin_y, r, src, row_weights, row_bounds, border,
+                              margins, margin_ends, origin_x, ring, line, line_row, owners, scratch)
+            if slot < 0:
+                _add_to_all(acc, column_weights[t] * row_fills[r])
+                continue
+            column_taps[n_live] = t
+            column_slots[n_live] = slot
+            n_live += 1
+    for g in range(0, n_live, FUSED_TAPS):
+        _fused_pass(acc, ring, column_slots, column_taps, column_weights, scratch[5], g,
+                    min(FUSED_TAPS, n_live - g), 0, acc.size)
+
+
+@numba.njit(**_JIT)
+def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, origin_y, border,
+                    margins, margin_ends, origin_x, row_fills, ring, line, line_row, owners, scratch):
+    """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1,
+    each term's pair table in its three runs: slices for both rows, for y only, for y + 1 only."""
+    starts, bounds, weights, rows = pairs
+    weights0, weights1 = weights[0], weights[1]
+    into_first, into_second = (which & 1) != 0, (which & 2) != 0
+    live_taps, live_slots, ends = scratch[3], scratch[4], scratch[6, 1:4]
+    for r in range(row_bounds.size - 1):
+        base = starts[r]
+        n_live = 0
+        for kind in range(3):
+            for e in range(base + bounds[r, kind], base + bounds[r, kind + 1]):
+                slot = _ring_slot(y + rows[e] - origin_y, r, src, row_weights, row_bounds, border,
+                                  margins, margin_ends, origin_x, ring, line, line_row, owners,
+                                  scratch)
+                if slot < 0:
+                    if into_first and kind != 2:
+                        _add_to_all(acc0, weights0[e] * row_fills[r])
+                    if into_second and kind != 1:
+                        _add_to_all(acc1, weights1[e] * row_fills[r])
+                    continue
+                live_taps[n_live] = e
+                live_slots[n_live] = slot
+                n_live += 1
+            ends[kind] = n_live
+        for kind in range(3):
+            feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
+            if not (feeds_first or feeds_second):
+                continue
+            begin = 0 if kind == 0 else ends[kind - 1]
+            for g in range(begin, ends[kind], FUSED_TAPS):
+                _add_group(acc0, acc1, feeds_first, feeds_second, ring, live_slots, live_taps,
+                           weights0, weights1, scratch[5], g, min(FUSED_TAPS, ends[kind] - g), 0,
+                           acc0.size)
 
 
 # --- fft: blocks of the extended image -------------------------------------------------

@@ -2,19 +2,23 @@
 
 A kernel ``k = outer(column, row)`` costs nnz(row) + nnz(column) multiply-adds
 per pixel instead of nnz(k): 42 instead of 441 for a 21 x 21 blur. Each thread's
-band of output rows keeps a ring of kh row-filtered image rows, computes each
-once, and sums the column taps from it, so the intermediate stays in cache.
+band of output rows keeps a ring of kh + 1 row-filtered image rows, computes each
+once, and sums the column taps from it, so the intermediate stays in cache;
+output rows are summed in pairs, each row of the ring loaded once for both (a
+ring of 31 rows of 4096 floats is read from L2: loads are what the column pass
+costs).
 The row pass reads the image row laid out once, border included, in a row of
 the sums' type: no border arithmetic and, for uint8, one conversion per pixel
-instead of one per tap. Memory: the output and, per thread, kh + 2 rows of the
-output's width (plus `_direct.margin_table`).
+instead of one per tap. Memory: the output and, per thread, kh + 4 rows of the
+output's width (a ring of kh + 1, a laid-out image row, two rows of sums; plus
+`_direct.margin_table`).
 
 The NaN rule holds: a pixel reaches an output through row weight r[j] and
 column weight c[i], and k[i, j] = c[i] r[j] is non-zero exactly when both are.
 
 The low-rank method is the same engine with two or three terms,
 ``k = sum_r outer(column_r, row_r)`` (sharpen and laplacian are rank 2; an
-unsharp mask is rank 2), one ring per term (r x kh + 2 rows per thread). Where the
+unsharp mask is rank 2), one ring per term (r x (kh + 1) + 3 rows per thread). Where the
 terms cancel to a zero weight, a NaN under it would not cancel: the planner
 never chooses low-rank for images or fills that are not finite.
 """
@@ -25,7 +29,7 @@ import numpy as np
 
 from . import _compiled
 from ._borders import CONSTANT
-from ._direct import flat_channels, flat_output, laid_out_size, margin_table, store_rule
+from ._direct import flat_channels, flat_output, laid_out_size, margin_table, pair_table, store_rule
 from ._parallel import run_bands
 
 
@@ -112,16 +116,19 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
                                         product)
 
+    pairs = _pair_tables([column for column, _ in terms], accumulator)
+    ring_rows = kh + 1 if pairs[0][-1] else kh
+
     def band(y_start, y_stop):
-        ring = np.empty((len(terms) * kh, out_width * channels), accumulator)
+        ring = np.empty((len(terms) * ring_rows, out_width * channels), accumulator)
         line = np.empty((1, laid_out_size(margins, margin_ends)), product)
-        acc = np.empty(out_width * channels, accumulator)
+        acc = np.empty((2, out_width * channels), accumulator)
         owners = np.empty(ring.shape[0], np.int64)
-        scratch = np.empty((6, max(rows[0].size, columns[0].size)), np.int64)
+        scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], 4)), np.int64)
         return _compiled.separable_rows(
-            flat_src, channels, *rows, *columns, origin[0], origin[1], border, margins, margin_ends,
-            row_fills, flat_out, ring, line, acc, owners, scratch, y_start, y_stop, store,
-            saturation)
+            flat_src, channels, *rows, *columns, pairs, origin[0], origin[1], border, margins,
+            margin_ends, row_fills, flat_out, ring, line, acc, owners, scratch, y_start, y_stop,
+            store, saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
@@ -133,3 +140,21 @@ def _tap_lists(vectors, accumulator):
     weights = np.concatenate([v[p] for v, p in zip(vectors, positions)]).astype(accumulator)
     bounds = np.cumsum([0] + [p.size for p in positions]).astype(np.int64)
     return weights, np.concatenate(positions).astype(np.int64), bounds
+
+
+def _pair_tables(columns, accumulator):
+    """(starts, bounds, weights, rows): each column's `_direct.pair_table`, concatenated, for
+    `_compiled.separable_rows`; empty (starts[-1] == 0) if any column has no two adjacent taps,
+    so that output rows go one at a time."""
+    tables = []
+    for column in columns:
+        rows = np.flatnonzero(column)
+        bounds, weights, pair_rows, _ = pair_table(column[rows], rows, np.zeros_like(rows), 1)
+        tables.append((bounds, weights.astype(accumulator), pair_rows))
+    if any(bounds[3] == 0 for bounds, _, _ in tables):
+        tables = []
+    starts = np.cumsum([0] + [bounds[3] for bounds, _, _ in tables]).astype(np.int64)
+    bounds = np.array([bounds for bounds, _, _ in tables], np.int64).reshape(-1, 4)
+    weights = np.concatenate([w for _, w, _ in tables], axis=1) if tables else np.zeros((2, 0), accumulator)
+    rows = np.concatenate([r for _, _, r in tables]) if tables else np.zeros(0, np.int64)
+    return starts, bounds, weights, rows.astype(np.int64)
