@@ -576,20 +576,10 @@ def _row_window_sums(src, position, channels, size, border, fill, lines, base, s
         inside = line[base * channels:(base + width) * channels]
         for i in range(inside.size):
             inside[i] = row[i]
-        for j in range(base):
-            _pad_at(line, j, row, base, width, channels, border, fill)
-        for j in range(base + width, line.size // channels):
-            _pad_at(line, j, row, base, width, channels, border, fill)
+        _extend_line(line, base, width, channels, border, fill)
     for i0 in range(0, target.size, WINDOW_CHUNK):  # chunks whose levels stay in L1
         i1 = min(i0 + WINDOW_CHUNK, target.size)
         _window_chunk(lines, start + i0, size, channels, terms, target[i0:i1])
-
-
-@numba.njit(**_JIT)
-def _pad_at(line, j, row, base, width, channels, border, fill):
-    sx = source_index(j - base, width, border)
-    for c in range(channels):
-        line[j * channels + c] = fill if sx < 0 else row[sx * channels + c]
 
 
 @numba.njit(**_JIT)
@@ -625,7 +615,8 @@ def _slide_columns(columns, src, entering, leaving, height, border, fill):
 
 @numba.njit(**_JIT)
 def _extend_line(line, base, width, channels, border, fill_sum):
-    """Set the positions of `line` outside [0, width) from the column sums, through the border."""
+    """Set the positions of `line` outside [0, width) from those inside (column sums, or an image
+    row), through the border; `fill_sum` where a constant border reads outside."""
     for j in range(base):
         _extend_at(line, j, base, width, channels, border, fill_sum)
     for j in range(base + width, line.size // channels):
