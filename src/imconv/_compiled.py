@@ -381,6 +381,8 @@ def _sums_3x3(out0, out1, both, l0, l1, l2, l3, w, step):
     """out0 = the 3 x 3 kernel over rows l0..l2 (element i: columns i, i + step, i + 2 step);
     out1 over l1..l3 if `both`. Returns whether each got a NaN (never for integer sums)."""
     n = out0.size
+    if step == 1 and both:  # one channel: 0.11 ns a pixel in L1 where twelve slices take 0.17
+        return _sums_3x3_adjacent(out0, out1, l0, l1, l2, l3, w)
     a0, a1, a2 = l0[:n], l0[step:step + n], l0[2 * step:2 * step + n]
     b0, b1, b2 = l1[:n], l1[step:step + n], l1[2 * step:2 * step + n]
     c0, c1, c2 = l2[:n], l2[step:step + n], l2[2 * step:2 * step + n]
@@ -396,6 +398,22 @@ def _sums_3x3(out0, out1, both, l0, l1, l2, l3, w, step):
         x3, x4, x5, x6, x7, x8 = b0[i], b1[i], b2[i], c0[i], c1[i], c2[i]
         s = _sum_3x3(w, a0[i], a1[i], a2[i], x3, x4, x5, x6, x7, x8)
         t = _sum_3x3(w, x3, x4, x5, x6, x7, x8, d0[i], d1[i], d2[i])
+        out0[i] = s
+        out1[i] = t
+        nan0 |= s != s
+        nan1 |= t != t
+    return nan0, nan1
+
+
+@numba.njit(**_JIT)
+def _sums_3x3_adjacent(out0, out1, l0, l1, l2, l3, w):
+    """`_sums_3x3` of both rows for step 1, reading each row at i, i + 1, i + 2: four base
+    pointers where slices give LLVM twelve."""
+    nan0 = nan1 = False
+    for i in range(out0.size):
+        x3, x4, x5, x6, x7, x8 = l1[i], l1[i + 1], l1[i + 2], l2[i], l2[i + 1], l2[i + 2]
+        s = _sum_3x3(w, l0[i], l0[i + 1], l0[i + 2], x3, x4, x5, x6, x7, x8)
+        t = _sum_3x3(w, x3, x4, x5, x6, x7, x8, l3[i], l3[i + 1], l3[i + 2])
         out0[i] = s
         out1[i] = t
         nan0 |= s != s
