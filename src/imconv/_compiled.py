@@ -159,6 +159,21 @@ def _add_group(acc0, acc1, into_first, into_second, src, source_rows, taps, weig
 
 
 @numba.njit(**_JIT)
+def _add_runs(acc0, acc1, which, src, source_rows, taps, weights0, weights1, offsets, runs):
+    """Add two rows' slices to acc0 (which 1 or 3) and acc1 (which 2 or 3), FUSED_TAPS at a time:
+    [runs[0], runs[1]) feed both rows, [runs[1], runs[2]) the first only, [runs[2], runs[3]) the
+    second only. A row alone sums the same slices in the same groups as in its pair."""
+    into_first, into_second = which != 2, which != 1
+    for kind in range(3):
+        feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
+        if not (feeds_first or feeds_second):
+            continue
+        for g in range(runs[kind], runs[kind + 1], FUSED_TAPS):
+            _add_group(acc0, acc1, feeds_first, feeds_second, src, source_rows, taps, weights0,
+                       weights1, offsets, g, min(FUSED_TAPS, runs[kind + 1] - g), 0, acc0.size)
+
+
+@numba.njit(**_JIT)
 def _store_row(acc, out_row, store, saturation):
     """Write `acc` into `out_row`: copy, add, or round half to even and saturate.
 
@@ -319,16 +334,8 @@ def _correlate_pair(acc0, acc1, which, y, src, origin_y, origin_x, border, fill,
         taps[t] = t
         slots[t] = _line_at(y + pair_rows[t] - origin_y, src, margins, margin_ends, origin_x, border,
                             fill, lines, owners)
-    weights0, weights1 = pair_weights[0], pair_weights[1]
-    into_first, into_second = which != 2, which != 1
-    for kind in range(3):
-        if (kind == 1 and not into_first) or (kind == 2 and not into_second):
-            continue
-        feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
-        for g in range(bounds[kind], bounds[kind + 1], FUSED_TAPS):
-            _add_group(acc0, acc1, feeds_first, feeds_second, lines, slots, taps, weights0,
-                       weights1, pair_offsets, g, min(FUSED_TAPS, bounds[kind + 1] - g), 0,
-                       acc0.size)
+    _add_runs(acc0, acc1, which, lines, slots, taps, pair_weights[0], pair_weights[1], pair_offsets,
+              bounds)
 
 
 @numba.njit(**_JIT)
@@ -773,7 +780,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     (the column pass reads the ring from L2, not L1: loads are what it costs);
     a row alone sums the same slices in the same groups. acc: (2, Wout * channels)
     of the sums' type; owners: int64 scratch of one per ring row (the position it
-    holds); scratch: int64 (7, max(taps, pair entries, 4)). Returns the NaN count of `_store_row`.
+    holds); scratch: int64 (7, max(taps, pair entries, 5)). Returns the NaN count of `_store_row`.
     """
     owners[:] = -(1 << 62)  # no position yet
     row_offsets, row_taps = scratch[0], scratch[1]
@@ -856,8 +863,9 @@ def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, o
     each term's pair table in its three runs: slices for both rows, for y only, for y + 1 only."""
     starts, bounds, weights, rows = pairs
     weights0, weights1 = weights[0], weights[1]
-    into_first, into_second = (which & 1) != 0, (which & 2) != 0
-    live_taps, live_slots, ends = scratch[3], scratch[4], scratch[6, 1:4]
+    into_first, into_second = which != 2, which != 1
+    live_taps, live_slots, runs = scratch[3], scratch[4], scratch[6, 1:5]
+    runs[0] = 0
     for r in range(row_bounds.size - 1):
         base = starts[r]
         n_live = 0
@@ -875,16 +883,8 @@ def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, o
                 live_taps[n_live] = e
                 live_slots[n_live] = slot
                 n_live += 1
-            ends[kind] = n_live
-        for kind in range(3):
-            feeds_first, feeds_second = kind != 2 and into_first, kind != 1 and into_second
-            if not (feeds_first or feeds_second):
-                continue
-            begin = 0 if kind == 0 else ends[kind - 1]
-            for g in range(begin, ends[kind], FUSED_TAPS):
-                _add_group(acc0, acc1, feeds_first, feeds_second, ring, live_slots, live_taps,
-                           weights0, weights1, scratch[5], g, min(FUSED_TAPS, ends[kind] - g), 0,
-                           acc0.size)
+            runs[kind + 1] = n_live
+        _add_runs(acc0, acc1, which, ring, live_slots, live_taps, weights0, weights1, scratch[5], runs)
 
 
 # --- fft: blocks of the extended image -------------------------------------------------

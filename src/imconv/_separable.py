@@ -124,7 +124,7 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
         line = np.empty((1, laid_out_size(margins, margin_ends)), product)
         acc = np.empty((2, out_width * channels), accumulator)
         owners = np.empty(ring.shape[0], np.int64)
-        scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], 4)), np.int64)
+        scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], 5)), np.int64)
         return _compiled.separable_rows(
             flat_src, channels, *rows, *columns, pairs, origin[0], origin[1], border, margins,
             margin_ends, row_fills, flat_out, ring, line, acc, owners, scratch, y_start, y_stop,
