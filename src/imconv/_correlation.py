@@ -12,6 +12,7 @@ from ._direct import correlate_direct
 from ._fft import correlate_fft
 from ._planner import Plan, kernel_terms
 from ._planner import plan as make_plan
+from ._results import new_result
 from ._separable import correlate_separable
 
 
@@ -169,7 +170,7 @@ def compute(request: Request, given: np.ndarray | None = None) -> np.ndarray:
         given, request.image)
     shape = (*request.out_shape, request.channels)
     # c-contiguous arrays reshape to a view, never a copy
-    out = given.reshape(shape) if in_place else np.empty(shape, request.result_dtype)
+    out = given.reshape(shape) if in_place else new_result(shape, request.result_dtype)
     targets = {"real": out.real, "imag": out.imag} if out.dtype.kind == "c" else {"real": out}
     written = set()
     n_nan = 0

@@ -1,0 +1,99 @@
+"""Memory for large results, reused once the caller has dropped them.
+
+A new result of 4096 x 4096 float32 is 64 MiB. glibc maps every block above
+32 MiB afresh from the kernel, which zeroes each page when it is first written:
+~3 ms for 64 MiB on the development machine, as long as a whole 3 x 3 filter of
+that image. Smaller blocks need nothing from here: glibc keeps and reuses freed
+blocks up to 32 MiB (its largest dynamic mmap threshold) by itself.
+
+So results of `SMALLEST` bytes or more are views of blocks kept here. A block is
+free again when nothing but this module refers to it: the caller has dropped the
+result and every view of it, exactly when NumPy would have given the memory
+back. Kept blocks, in use or free, take at most ``IMCONV_RESULT_MEMORY_MB`` MiB
+(default 128; 0 keeps none); beyond that results are ordinary new arrays. Free
+blocks that a request does not fit are given back, the oldest first, when a new
+block needs their room. A result's ``base`` is its block.
+
+>>> import os, numpy as np
+>>> first = new_result((3000, 3000), np.float32)   # 36 MB: a kept block
+>>> address = first.ctypes.data
+>>> second = new_result((3000, 3000), np.float32)  # the first is still in use
+>>> second.ctypes.data != address
+True
+>>> del first
+>>> new_result((3000, 3000), np.float32).ctypes.data == address
+True
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import sys
+import threading
+
+import numpy as np
+
+SMALLEST = 32 << 20          # bytes; glibc reuses smaller blocks itself
+_DEFAULT_LIMIT_MB = 128
+
+_blocks: list[np.ndarray] = []   # oldest first; uint8, one per kept result size
+_lock = threading.Lock()
+
+
+def memory_limit() -> int:
+    """Bytes the kept blocks may take: ``IMCONV_RESULT_MEMORY_MB`` (MiB) if set, else 128 MiB."""
+    setting = os.environ.get("IMCONV_RESULT_MEMORY_MB", "").strip()
+    if not setting:
+        return _DEFAULT_LIMIT_MB << 20
+    if not setting.isdigit():
+        raise ValueError(f"IMCONV_RESULT_MEMORY_MB={setting!r} must be a whole number of MiB, 0 or more")
+    return int(setting) << 20
+
+
+def new_result(shape: tuple[int, ...], dtype) -> np.ndarray:
+    """An uninitialised C-contiguous array, like ``np.empty(shape, dtype)``."""
+    dtype = np.dtype(dtype)
+    nbytes = math.prod(shape) * dtype.itemsize
+    if nbytes < SMALLEST:
+        return np.empty(shape, dtype)
+    limit = memory_limit()
+    with _lock:  # the view is made under the lock: no other call can take the block meanwhile
+        _give_back_free(until=limit)  # the limit may have been lowered
+        block = _free_block(nbytes)
+        if block is None:
+            _give_back_free(until=limit - nbytes)
+            if _kept_bytes() + nbytes > limit:
+                return np.empty(shape, dtype)
+            block = np.empty(nbytes, np.uint8)
+            _blocks.append(block)
+        return block.view(dtype).reshape(shape)
+
+
+def _is_free(index: int) -> bool:
+    # References: the list, and getrefcount's own argument. A result, or any view
+    # of it, refers to its block as its base.
+    return sys.getrefcount(_blocks[index]) == 2
+
+
+def _free_block(nbytes: int) -> np.ndarray | None:
+    """A free kept block of exactly `nbytes`, now the newest; None if there is none."""
+    for index in range(len(_blocks)):
+        if _blocks[index].size == nbytes and _is_free(index):
+            _blocks.append(_blocks.pop(index))
+            return _blocks[-1]
+    return None
+
+
+def _kept_bytes() -> int:
+    return sum(block.size for block in _blocks)
+
+
+def _give_back_free(until: int) -> None:
+    """Drop free blocks, the oldest first, until the kept blocks take at most `until` bytes."""
+    index = 0
+    while index < len(_blocks) and _kept_bytes() > until:
+        if _is_free(index):
+            del _blocks[index]
+        else:
+            index += 1
