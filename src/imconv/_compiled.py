@@ -23,7 +23,7 @@ import numpy as np
 
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
-STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP = range(4)
+STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP, STORE_SHIFT = range(5)
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 
@@ -183,12 +183,17 @@ def _store_row(acc, out_row, store, saturation):
     exact float64 values `lo` and `hi`) clamps and rounds with selects, which
     vectorise: 0.15 ns a pixel where the branches of STORE_SATURATE take 0.43.
     STORE_SATURATE (64-bit types): values below `lo` or above `hi`, the extreme
-    floats that fit the type, store its exact limits `min` and `max`. Returns how
-    many NaN met an integer output (they are stored as 0 and the caller raises).
+    floats that fit the type, store its exact limits `min` and `max`. STORE_SHIFT
+    (integer sums, into types up to 32 bits; scale = 2**-shift): the same rounding
+    and clamp as STORE_CLAMP, in integers (0.02-0.04 ns a pixel where the float
+    conversions of STORE_CLAMP take 0.38 on int16 sums). Returns how many NaN met an
+    integer output (they are stored as 0 and the caller raises).
     """
     lo, hi, smallest, largest, scale = saturation
     n_nan = 0
-    if store == STORE_COPY:
+    if store == STORE_SHIFT:
+        _store_shifted(acc, out_row, lo, hi, scale)
+    elif store == STORE_COPY:
         for i in range(acc.size):
             out_row[i] = acc[i]
     elif store == STORE_ADD:
@@ -215,6 +220,33 @@ def _store_row(acc, out_row, store, saturation):
             else:
                 out_row[i] = np.rint(v)
     return n_nan
+
+
+@numba.njit(**_JIT)
+def _store_shifted(acc, out_row, lo, hi, scale):
+    """out_row = integer sums `acc` times scale = 2**-shift, rounded half to even, clamped to [lo, hi]."""
+    shift = 0
+    while scale * (1 << shift) < 1.0:
+        shift += 1
+    smallest, largest = int(lo), int(hi)
+    if shift == 0:
+        # the limits in the sums' own type (the sums never leave it), so the compares stay
+        # 16 bits wide for int16 sums: 0.02 ns a pixel, 0.17 compared as int64
+        widest = (1 << (8 * acc.itemsize - 1)) - 1
+        low = acc.dtype.type(min(max(smallest, -widest - 1), widest))
+        high = acc.dtype.type(min(max(largest, -widest - 1), widest))
+        for i in range(acc.size):
+            v = acc[i]
+            v = low if v < low else v
+            out_row[i] = high if v > high else v
+        return
+    half, below = 1 << (shift - 1), (1 << shift) - 1
+    for i in range(acc.size):
+        v = np.int64(acc[i])  # typed for float sums too, which never come here
+        q, r = v >> shift, v & below  # floor(v / 2**shift) and the remainder, for negative v too
+        q += (r > half) | ((r == half) & ((q & 1) == 1))  # half to even
+        q = smallest if q < smallest else q
+        out_row[i] = largest if q > largest else q
 
 
 @numba.njit(**_JIT)

@@ -85,7 +85,7 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
         kernel, scale = exact
         accumulator = kernel.dtype
-        store, saturation = store_rule(out.dtype, np.dtype(np.float64), False, scale)
+        store, saturation = store_rule(out.dtype, accumulator, False, scale, integer_sums=True)
     weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
@@ -242,16 +242,20 @@ def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, chann
     return bounds.astype(np.int64), pair_weights, table[:, 0].copy(), table[:, 1] * channels
 
 
-def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, scale: float = 1.0):
+def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, scale: float = 1.0, *,
+               integer_sums: bool = False):
     """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule.
 
     `scale` multiplies every sum before an integer output rounds it (float outputs ignore it).
+    `integer_sums` (exact integer sums, `scale` a power of two: `integer_form`) round and clamp
+    in integers.
     """
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)
         limits = out_dtype.type(info.min), out_dtype.type(info.max)
         if out_dtype.itemsize <= 4:  # limits exact in float64, where the clamp computes
-            return _compiled.STORE_CLAMP, (float(info.min), float(info.max), *limits, scale)
+            store = _compiled.STORE_SHIFT if integer_sums else _compiled.STORE_CLAMP
+            return store, (float(info.min), float(info.max), *limits, scale)
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
         return _compiled.STORE_SATURATE, (lo, hi, *limits, scale)
     store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
