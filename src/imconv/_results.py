@@ -14,7 +14,7 @@ back. Kept blocks, in use or free, take at most ``IMCONV_RESULT_MEMORY_MB`` MiB
 blocks that a request does not fit are given back, the oldest first, when a new
 block needs their room. A result's ``base`` is its block.
 
->>> import os, numpy as np
+>>> import numpy as np
 >>> first = new_result((3000, 3000), np.float32)   # 36 MB: a kept block
 >>> address = first.ctypes.data
 >>> second = new_result((3000, 3000), np.float32)  # the first is still in use
