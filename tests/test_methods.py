@@ -553,6 +553,19 @@ def test_integer_sums_equal_the_float64_reference_bit_for_bit(data, kernel, bord
     np.testing.assert_array_equal(actual, expected)
 
 
+@pytest.mark.parametrize("out_dtype", [np.int64, np.uint64, np.int32, np.uint8])
+@pytest.mark.parametrize("divisor", [1, 16])
+def test_integer_sums_into_every_integer_type_equal_the_reference(rng, out_dtype, divisor):
+    """64-bit outputs saturate through float64, the others round and clamp in integers."""
+    image = rng.integers(0, 256, (23, 31), dtype=np.uint8)
+    kernel = imconv.kernels.get("sharpen") / divisor
+    assert integer_form(kernel, np.dtype(np.uint8), np.dtype(out_dtype), 0.0) is not None
+    for border in BORDERS:
+        np.testing.assert_array_equal(
+            imconv.correlate(image, kernel, border=border, dtype=out_dtype, method="direct"),
+            reference.correlate(image, kernel, border=border, dtype=out_dtype))
+
+
 @pytest.mark.parametrize("name", ["sharpen", "laplacian", "sobel_x", "sobel_y", "emboss", "binomial5"])
 def test_bank_kernels_on_uint8_take_the_integer_path_and_match_opencv_exactly(name, rng):
     kernel = imconv.kernels.get(name)

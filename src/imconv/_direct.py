@@ -85,7 +85,8 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
         kernel, scale = exact
         accumulator = kernel.dtype
-        store, saturation = store_rule(out.dtype, accumulator, False, scale, integer_sums=True)
+        # float64: the type 64-bit outputs saturate in (`_store_row` scales the sums in float64)
+        store, saturation = store_rule(out.dtype, np.dtype(np.float64), False, scale, integer_sums=True)
     weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
     # Sums go straight into the output rows when they can: one pass less per row.
