@@ -40,12 +40,13 @@ _SIDES = tuple(n for n in range(16, 513) if n == scipy.fft.next_fast_len(n, real
 
 
 def tile_shape(kernel_shape, out_shape) -> tuple[int, int]:
-    """Transform size (P, Q) per tile: the fewest pixels transformed per output pixel.
+    """Transform size (P, Q) per tile: the fewest pixels transformed per output pixel, in the
+    fewest tiles.
 
     Sides are fast lengths up to 512, so one tile's transforms stay in cache.
 
     >>> tile_shape((49, 49), (4096, 4096)), tile_shape((5, 5), (100, 30))
-    ((512, 512), (54, 36))
+    ((512, 512), (108, 36))
     """
     return tuple(_best_side(k, n) for k, n in zip(kernel_shape, out_shape))
 
@@ -55,8 +56,11 @@ def _best_side(k: int, n: int) -> int:
     def cost(side):  # pixels transformed along this axis (pocketfft's time per pixel is ~flat)
         return math.ceil(n / min(side - k + 1, n)) * side
 
+    # Of sides that transform as many pixels, the largest: fewer tiles, fewer calls. A 19 x 19
+    # kernel at 4096^2 transforms 1.11 pixels per output pixel in tiles of 360 or of 480;
+    # float32: 110 ms in 360s, 66 ms in 480s.
     candidates = [s for s in _SIDES if s >= 2 * k] or [_SIDES[-1]]
-    return min(candidates, key=lambda side: (cost(side), side))
+    return min(candidates, key=lambda side: (cost(side), -side))
 
 
 def transformed_per_pixel(kernel_shape, out_shape) -> float:
