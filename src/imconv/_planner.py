@@ -5,7 +5,8 @@ prices one direct pass at ``per_pixel_ns + per_tap_ns * taps`` per output pixel
 for each input type, or ``dense_3x3_ns`` for a 3 x 3 kernel the direct method sums
 whole in registers (`_direct.sums_3x3_in_registers`). A separable plan is a row pass over the input plus a column
 pass over its ring of rows, plus ``buffer_ns``, what separable measured beyond
-those two passes; a low-rank plan is that per term. The box method costs
+those two passes (below zero: two direct passes each pay for laying out and
+storing rows, separable once); a low-rank plan is that per term. The box method costs
 ``box_ns`` plus ``box_step_ns`` per step along the rows, a few for any width
 (`_box.window_steps`). The FFT method costs ``transform_ns`` per
 pixel its transforms go through (about 1.2 per output pixel for a 49 x 49
