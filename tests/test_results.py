@@ -50,7 +50,7 @@ def test_kept_blocks_stay_within_the_limit(kept, monkeypatch):
     del dropped
     # 2 MiB does not fit beside both: the free block is given back, the one in use kept
     big = _results.new_result((2 * MiB,), np.uint8)
-    assert [b.size for b in kept] == [MiB, 2 * MiB]
+    assert [b.size - _results.PAGE for b in kept] == [MiB, 2 * MiB]
     assert big.base is kept[1] and held.base is kept[0]
     # no room at all: an ordinary array, not kept
     assert _results.new_result((MiB,), np.uint8).base is None
@@ -65,7 +65,8 @@ def test_only_results_of_32_mib_or_more_are_kept(monkeypatch):
     imconv.correlate(np.ones((64, 64), np.float32), "sharpen")
     assert _results._blocks == []
     result = imconv.correlate(np.ones((2048, 4096), np.float32), "sharpen")  # 32 MiB
-    assert [block.size for block in _results._blocks] == [32 * MiB]
+    assert [block.size - _results.PAGE for block in _results._blocks] == [32 * MiB]
+    assert result.ctypes.data % _results.PAGE == 0
     assert np.shares_memory(result, _results._blocks[0])
 
 
