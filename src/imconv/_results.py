@@ -10,7 +10,7 @@ So results of `SMALLEST` bytes or more are views of blocks kept here. A block is
 free again when nothing but this module refers to it: the caller has dropped the
 result and every view of it, exactly when NumPy would have given the memory
 back. Kept blocks, in use or free, take at most ``IMCONV_RESULT_MEMORY_MB`` MiB
-(default 128; 0 keeps none); beyond that results are ordinary new arrays. Free
+(default 128; 0 keeps none) and a page each; beyond that results are ordinary new arrays. Free
 blocks that a request does not fit are given back, the oldest first, when a new
 block needs their room. A result's ``base`` is its block.
 
