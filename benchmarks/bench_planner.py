@@ -23,17 +23,14 @@ to fix.
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 from pathlib import Path
 
 import numpy as np
 
 import imconv
-from bench_peers import machine
+from bench_peers import machine, median_times
 
 METHODS = ("direct", "separable", "lowrank", "box", "fft")
-SLOW_SECONDS = 2.0
 
 
 def kernel_cases(rng) -> dict[str, np.ndarray]:
@@ -59,18 +56,6 @@ def method_calls(image: np.ndarray, kernel: np.ndarray) -> dict:
     return calls
 
 
-def median_times(calls: dict, repeats: int) -> dict[str, float]:
-    runs = {name: [] for name in calls}
-    for round_ in range(repeats):
-        for name in (list(calls) if round_ % 2 == 0 else list(calls)[::-1]):
-            if round_ > 0 and runs[name][0] > SLOW_SECONDS:
-                continue
-            start = time.perf_counter()
-            calls[name]()
-            runs[name].append(time.perf_counter() - start)
-    return {name: statistics.median(times) for name, times in runs.items()}
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=4096)
@@ -93,7 +78,7 @@ def main() -> None:
         image = (base * 255).astype(dtype)
         for name, kernel in kernels.items():
             calls = method_calls(image, kernel)
-            times = median_times(calls, args.repeats)
+            times = {name: seconds for name, (seconds, _) in median_times(calls, args.repeats).items()}
             chosen = imconv.explain(image, kernel, border="reflect101", dtype=image.dtype, echo=None).method
             forced = {method: ms for method, ms in times.items() if method != "auto"}
             fastest = min(forced, key=forced.get)
