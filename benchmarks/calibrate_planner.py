@@ -35,7 +35,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import time
 from pathlib import Path
 
 import numpy as np
@@ -46,6 +45,8 @@ from imconv._compiled import all_finite
 from imconv._direct import correlate_direct
 from imconv._fft import correlate_fft, transformed_per_pixel
 from imconv._separable import correlate_separable
+
+from bench_peers import median_times
 
 OUT = Path(__file__).resolve().parent.parent / "src" / "imconv" / "data" / "cost_model.json"
 DTYPES = ("uint8", "uint16", "float32", "float64")
@@ -97,17 +98,7 @@ def measurements(size: int, rng, only_box: bool = False) -> dict[tuple, callable
 
 def interleaved_ns_per_pixel(calls: dict, rounds: int, pixels: int) -> dict:
     """key -> median ns per pixel over `rounds` rounds, each running every call once."""
-    for call in calls.values():
-        call()  # compile or load from numba's cache, fault in the buffers
-    runs = {key: [] for key in calls}
-    for round_ in range(rounds):
-        keys = list(calls) if round_ % 2 == 0 else list(calls)[::-1]
-        for key in keys:
-            start = time.perf_counter()
-            calls[key]()
-            runs[key].append(time.perf_counter() - start)
-        print(f"round {round_ + 1} of {rounds}", flush=True)
-    return {key: statistics.median(times) * 1e9 / pixels for key, times in runs.items()}
+    return {key: seconds * 1e9 / pixels for key, (seconds, _) in median_times(calls, rounds).items()}
 
 
 def direct_model(ns: dict, dtype: str) -> dict[str, float]:
