@@ -20,8 +20,9 @@ float64. Integer images, and float images whose rings (one per thread) would
 take more memory than the image, sum down the columns first, then along a row of
 those column sums: float64, or exactly in int32 (int64 for windows that could
 overflow it) for 8- and 16-bit images. Memory beyond the output, per thread: the
-ring, a row of float64 sums and one row per level (rows first); a row of column
-sums and one row per level (columns first).
+ring, a row of float64 sums, one row per level and, where the result streams
+(`_direct.store_rule`), a row of its type (rows first); a row of column sums and
+one row per level (columns first).
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it).
 A non-finite fill rules the method out, and so does a NaN or inf in the image
@@ -98,7 +99,7 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
     # Integer outputs apply the weight in their saturating store: one pass less.
-    store, saturation = store_rule(out.dtype, accumulator, accumulate, weight)
+    store, saturation = store_rule(out, accumulator, accumulate, weight)
     # Row 0 of `lines` holds every position a window reads: the image's columns and both
     # margins; the rows after it, the levels of sums of 4, 16, 64, ... (see box_band).
     width = src.shape[1]
@@ -119,8 +120,9 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
             n_nan = _compiled.box_band_by_rows(
                 flat_src, channels, kw, kh, ox, oy, border, sum_fill, weight, flat_out,
                 np.empty((levels + 1, line_length), sum_type), base, np.empty(terms_shape, np.int64),
-                np.empty((kh + 1, out_width * channels), sum_type), np.arange(kh + 1), sums, y0, y1,
-                store, saturation)
+                np.empty((kh + 1, out_width * channels), sum_type), np.arange(kh + 1), sums,
+                np.empty(out_width * channels if store == _compiled.STORE_STREAM else 0, out.dtype),
+                y0, y1, store, saturation)
             return n_nan, np.isfinite(sums).all()
     else:
         # Integer images with an integer fill: exact integer sums (faster, and no drift at all),

@@ -19,8 +19,9 @@ Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
 included (what it shows past its ends comes from `margin_table`, about 3 kw
 values per image row, computed once per call), so every group of four taps is
 one pass over plain rows: no border arithmetic and no split of a row into its
-two ends and its inside. Memory: the output, per thread two scratch rows and the
-ring; when the rings of all threads would be larger than the image (kernels
+two ends and its inside. Float sums go straight into the output rows, unless the
+result streams (`store_rule`): then into two scratch rows, streamed out. Memory:
+the output, per thread two scratch rows and the ring; when the rings of all threads would be larger than the image (kernels
 nearly as tall as the image), every row is laid out once instead, shared. A
 contiguous copy of the image is made only when the caller's array is not
 C-contiguous (views with steps, negative strides, one channel of a per-channel
@@ -35,6 +36,10 @@ from . import _compiled, _dtypes
 from ._borders import index_map
 from ._memo import by_value
 from ._parallel import num_threads, run_bands
+
+# Float results this large are written by non-temporal stores (see `store_rule`): they
+# outgrow the caches, and a plain store would read each line of them first.
+STREAM_BYTES = 8 << 20
 
 
 def flat_channels(src: np.ndarray) -> np.ndarray:
@@ -80,17 +85,19 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    store, saturation = store_rule(out.dtype, accumulator, accumulate)
+    store, saturation = store_rule(out, accumulator, accumulate)
     exact = integer_form(kernel, flat_src.dtype, out.dtype, fill)
     if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
         kernel, scale = exact
         accumulator = kernel.dtype
         # float64: the type 64-bit outputs saturate in (`_store_row` scales the sums in float64)
-        store, saturation = store_rule(out.dtype, np.dtype(np.float64), False, scale, integer_sums=True)
+        store, saturation = store_rule(out, np.dtype(np.float64), False, scale, integer_sums=True)
     weights, rows, columns = tap_table(kernel, accumulator)
     fill = accumulator.type(fill)
-    # Sums go straight into the output rows when they can: one pass less per row.
-    in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
+    # Sums go straight into the output rows when they can: one pass less per row (not when
+    # they stream: two plain passes over a row that stays in L1, then the streaming one).
+    in_place = (exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
+                and store != _compiled.STORE_STREAM)
     pairs = pair_table(weights, rows, columns, channels)
     product = np.result_type(flat_src.dtype, weights.dtype)
     register_3x3 = sums_3x3_in_registers(kernel.shape, flat_src.dtype, fill, accumulate,
@@ -243,14 +250,17 @@ def pair_table(weights: np.ndarray, rows: np.ndarray, columns: np.ndarray, chann
     return bounds.astype(np.int64), pair_weights, table[:, 0].copy(), table[:, 1] * channels
 
 
-def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, scale: float = 1.0, *,
+def store_rule(out: np.ndarray, accumulator: np.dtype, accumulate: bool, scale: float = 1.0, *,
                integer_sums: bool = False):
-    """The store code of `_compiled` and its (lo, hi, min, max, scale) saturation rule.
+    """The store code of `_compiled` for the rows of `out`, and its (lo, hi, min, max, scale)
+    saturation rule.
 
     `scale` multiplies every sum before an integer output rounds it (float outputs ignore it).
     `integer_sums` (exact integer sums, `scale` a power of two: `integer_form`) round and clamp
-    in integers.
+    in integers. Float results of STREAM_BYTES or more are written by non-temporal
+    stores (`_compiled.stream_row`), which do not read the memory they write.
     """
+    out_dtype = out.dtype
     if out_dtype.kind in "iu":
         info = np.iinfo(out_dtype)
         limits = out_dtype.type(info.min), out_dtype.type(info.max)
@@ -259,7 +269,10 @@ def store_rule(out_dtype: np.dtype, accumulator: np.dtype, accumulate: bool, sca
             return store, (float(info.min), float(info.max), *limits, scale)
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
         return _compiled.STORE_SATURATE, (lo, hi, *limits, scale)
-    store = _compiled.STORE_ADD if accumulate else _compiled.STORE_COPY
+    if accumulate:
+        store = _compiled.STORE_ADD
+    else:
+        store = _compiled.STORE_STREAM if out.nbytes >= STREAM_BYTES else _compiled.STORE_COPY
     return store, (0.0, 0.0, out_dtype.type(0), out_dtype.type(0), 1.0)
 
 

@@ -108,7 +108,7 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     # Outside rows of a constant border hold `fill` at every pixel; a term's row pass of them is:
     row_fills = np.array([fill * float(row.sum()) if border == CONSTANT else fill for _, row in terms],
                          accumulator)
-    store, saturation = store_rule(out.dtype, accumulator, accumulate)
+    store, saturation = store_rule(out, accumulator, accumulate)
     fill = accumulator.type(fill)
     kh = terms[0][0].size
     product = np.result_type(flat_src.dtype, accumulator)
