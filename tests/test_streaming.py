@@ -1,5 +1,7 @@
 """Results written by non-temporal stores are the results written plainly, to the bit."""
 
+from unittest import mock
+
 import numba
 import numpy as np
 import pytest
@@ -7,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imconv
-from imconv import _compiled, _direct
+from imconv import _box, _compiled, _direct, _results
 from imconv._direct import store_rule
 from oracles import BORDERS, images, kernels
 
@@ -28,6 +30,7 @@ def plainly_and_streamed(monkeypatch, call):
     monkeypatch.setattr(_direct, "STREAM_BYTES", 1 << 62)
     plain = call()
     monkeypatch.setattr(_direct, "STREAM_BYTES", 0)
+    monkeypatch.setattr(_direct, "pages_written", lambda out: True)  # small arrays may be new pages
     return plain, call()
 
 
@@ -70,14 +73,11 @@ def test_streams_into_out_arrays_anywhere_in_a_line(monkeypatch, rng, offset, na
 def test_streamed_results_equal_plain_ones_for_any_kernel(image, kernel, border):
     def correlate():
         return imconv.correlate(image, kernel, border=border)
-    saved = _direct.STREAM_BYTES
-    try:
-        _direct.STREAM_BYTES = 1 << 62
+    with mock.patch.object(_direct, "STREAM_BYTES", 1 << 62):
         plain = correlate()
-        _direct.STREAM_BYTES = 0
+    with mock.patch.object(_direct, "STREAM_BYTES", 0), mock.patch.object(_direct, "pages_written",
+                                                                          lambda out: True):
         streamed = correlate()
-    finally:
-        _direct.STREAM_BYTES = saved
     np.testing.assert_array_equal(streamed, plain)
 
 
@@ -111,11 +111,28 @@ def test_stream_row_copies_rows_not_aligned_to_their_own_type():
     np.testing.assert_array_equal(row, values)
 
 
-def test_only_large_float_results_stream():
-    big, small = np.empty((2048, 1024), np.float32), np.empty((1024, 1024), np.float32)
+def test_only_large_float_results_on_written_pages_stream():
+    big, small = np.ones((2048, 1024), np.float32), np.ones((1024, 1024), np.float32)
     assert big.nbytes >= _direct.STREAM_BYTES > small.nbytes
     float32 = np.dtype(np.float32)
     assert store_rule(big, float32, False)[0] == _compiled.STORE_STREAM
     assert store_rule(small, float32, False)[0] == _compiled.STORE_COPY
     assert store_rule(big, float32, True)[0] == _compiled.STORE_ADD  # adding reads the output anyway
-    assert store_rule(np.empty((4096, 4096), np.uint8), float32, False)[0] == _compiled.STORE_CLAMP
+    assert store_rule(np.ones((4096, 4096), np.uint8), float32, False)[0] == _compiled.STORE_CLAMP
+    fresh = np.empty((4096, 4096), np.float32)  # 64 MiB: new pages, which the kernel zeroes on first write
+    assert store_rule(fresh, float32, False)[0] == _compiled.STORE_COPY
+
+
+def test_results_stream_once_their_memory_is_reused():
+    """A kept result block is new pages the first time (plain stores), written pages after."""
+    image = np.ones((4096, 2048), np.float32)
+    chosen = []
+
+    def spy(out, *args, **kwargs):
+        store = store_rule(out, *args, **kwargs)
+        chosen.append(store[0])
+        return store
+    with mock.patch.object(_box, "store_rule", spy), mock.patch.object(_results, "_blocks", []):
+        imconv.correlate(image, "small_blur", method="box")  # 32 MiB: a new kept block, dropped
+        imconv.correlate(image, "small_blur", method="box")
+    assert chosen == [_compiled.STORE_COPY, _compiled.STORE_STREAM]

@@ -365,7 +365,7 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
     paired = pairs[0][3] > 0
     if owners.size:
         owners[:] = -(1 << 62)
-    clear = store == STORE_COPY or not in_place  # a variable, not a literal: one compile
+    clear = store != STORE_ADD or not in_place  # a variable, not a literal: one compile
     origin_x *= channels
     n_nan = 0
     y = y_start

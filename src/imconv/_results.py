@@ -22,6 +22,12 @@ by their place in a page). In one process on an AMD EPYC VM, 4096² float32,
 dense 5 x 5 to 15 x 15 kernels ran 1.1-1.2x faster into page-aligned results;
 see the commit that made them for the numbers.
 
+Whether a result's memory has been written before, `pages_written` asks the
+kernel (``mincore``): the methods stream their rows (non-temporal stores, see
+`_direct.store_rule`) only into pages that are. The kernel zeroes a new page
+through the cache; a streaming store then has to push those zeroes out first,
+and on new pages streamed results ran 0.91-0.97x as fast as plain ones.
+
 >>> import numpy as np
 >>> first = new_result((3000, 3000), np.float32)   # 36 MB: a kept block
 >>> address = first.ctypes.data
@@ -35,6 +41,7 @@ True
 
 from __future__ import annotations
 
+import ctypes
 import math
 import os
 import sys
@@ -48,6 +55,41 @@ _DEFAULT_LIMIT_MB = 128
 PAGE = 4096  # results start on a page: kept blocks hold one page more than their result
 _blocks: list[np.ndarray] = []   # oldest first; uint8, one per kept result size
 _lock = threading.Lock()
+
+
+def pages_written(array: np.ndarray) -> bool:
+    """Whether the first and last pages of `array`'s memory are in RAM, i.e. written since the
+    kernel gave them (False where ``mincore`` cannot tell: another system, or no data).
+
+    >>> fresh = np.empty(64 << 20, np.uint8)   # 64 MiB: always new pages from the kernel
+    >>> pages_written(fresh)
+    False
+    >>> fresh[:] = 1
+    >>> pages_written(fresh)
+    True
+    """
+    if _mincore is None or array.nbytes == 0:
+        return False
+    first = array.ctypes.data & -PAGE
+    last = (array.ctypes.data + array.nbytes - 1) & -PAGE
+    resident = (ctypes.c_ubyte * 1)()
+    for page in {first, last}:
+        if _mincore(ctypes.c_void_p(page), PAGE, resident) != 0 or not resident[0] & 1:
+            return False
+    return True
+
+
+def _find_mincore():
+    try:
+        mincore = ctypes.CDLL(None).mincore
+    except (OSError, AttributeError, TypeError):  # no C library to load, or no mincore in it
+        return None
+    mincore.argtypes = (ctypes.c_void_p, ctypes.c_size_t, ctypes.c_void_p)
+    mincore.restype = ctypes.c_int
+    return mincore
+
+
+_mincore = _find_mincore()
 
 
 def memory_limit() -> int:
