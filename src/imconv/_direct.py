@@ -21,8 +21,8 @@ values per image row, computed once per call), so every group of four taps is
 one pass over plain rows: no border arithmetic and no split of a row into its
 two ends and its inside. Float sums go straight into the output rows where they
 can (contiguous rows of the sums' type); else into two scratch rows, copied or
-streamed out (`store_rule`). Memory: the output, per
-thread two scratch rows and the ring; when the rings of all threads would be larger than the image (kernels
+streamed out (`store_rule`). Memory: the output, per thread two scratch rows and
+the ring; when the rings of all threads would be larger than the image (kernels
 nearly as tall as the image), every row is laid out once instead, shared. A
 contiguous copy of the image is made only when the caller's array is not
 C-contiguous (views with steps, negative strides, one channel of a per-channel

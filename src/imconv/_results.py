@@ -43,6 +43,7 @@ from __future__ import annotations
 
 import ctypes
 import math
+import mmap
 import os
 import sys
 import threading
@@ -70,11 +71,12 @@ def pages_written(array: np.ndarray) -> bool:
     """
     if _mincore is None or array.nbytes == 0:
         return False
-    first = array.ctypes.data & -PAGE
-    last = (array.ctypes.data + array.nbytes - 1) & -PAGE
+    size = mmap.PAGESIZE  # the system's page, which mincore asks to be aligned to
+    first = array.ctypes.data & -size
+    last = (array.ctypes.data + array.nbytes - 1) & -size
     resident = (ctypes.c_ubyte * 1)()
     for page in {first, last}:
-        if _mincore(ctypes.c_void_p(page), PAGE, resident) != 0 or not resident[0] & 1:
+        if _mincore(ctypes.c_void_p(page), size, resident) != 0 or not resident[0] & 1:
             return False
     return True
 
