@@ -7,7 +7,7 @@ import pytest
 import scipy.ndimage as ndi
 
 import imconv
-from imconv import _compiled
+from imconv import _compiled, _parallel
 from oracles import bytes_beyond_result
 
 
@@ -18,6 +18,7 @@ def test_row_bands_give_the_same_result_on_any_number_of_threads(monkeypatch, rn
     in the same order as in its pair."""
     image = (rng.random((301, 257, 2)) * 255).astype(dtype)
     kernel = sum(np.outer(rng.normal(size=5), rng.normal(size=4)) for _ in range(rank))
+    monkeypatch.setattr(_parallel, "MIN_WORK_PER_BAND", 1)  # a band per thread, however small
     results = []
     for threads in ("1", "2", "3", "7"):
         monkeypatch.setenv("IMCONV_NUM_THREADS", threads)
@@ -32,6 +33,15 @@ def test_large_image_matches_ndimage(rng):
     expected = ndi.correlate(image, kernel, mode="mirror")
     np.testing.assert_allclose(imconv.correlate(image, kernel, border="reflect101"), expected,
                                rtol=0, atol=1e-12 * np.abs(kernel).sum() * np.abs(image).max())
+
+
+def test_bands_get_threads_only_for_enough_work(monkeypatch):
+    monkeypatch.setenv("IMCONV_NUM_THREADS", "2")
+    def bands(work_per_row):
+        return _parallel.run_bands(lambda y_start, y_stop: (y_start, y_stop), 1000, work_per_row)
+    two_bands = -(-2 * _parallel.MIN_WORK_PER_BAND // 1000)  # work per row for two full bands
+    assert bands(two_bands - 1) == [(0, 1000)]
+    assert bands(two_bands) == [(0, 500), (500, 1000)]
 
 
 def test_bad_thread_setting_is_refused(monkeypatch):

@@ -10,7 +10,7 @@ from hypothesis.extra import numpy as hnp
 
 import imconv
 from imconv import reference
-from imconv import _box
+from imconv import _box, _parallel
 from imconv._arguments import prepare
 from imconv._direct import integer_form
 from imconv._planner import plan
@@ -413,6 +413,7 @@ def test_3x3_rows_summed_again_for_nan_do_not_depend_on_the_threads(monkeypatch,
     image = rng.normal(size=(301, 257)).astype(np.float32)
     image[rng.random(image.shape) < 0.002] = np.nan   # some under Sobel's zero column only
     image[17, 40] = np.inf
+    monkeypatch.setattr(_parallel, "MIN_WORK_PER_BAND", 1)  # a band per thread, however small
     results = []
     for threads in ("1", "2", "3", "7"):
         monkeypatch.setenv("IMCONV_NUM_THREADS", threads)

@@ -32,7 +32,7 @@ import scipy.fft
 from . import _compiled
 from ._borders import index_map
 from ._direct import flat_channels
-from ._parallel import run_bands
+from ._parallel import MIN_WORK_PER_BAND, run_bands
 
 # Transform sides tried for a tile; 2^a 3^b 5^c lengths are the fast ones for pocketfft.
 _BATCH_BYTES = 1 << 20  # the real blocks of one transform batch: cache and memory bound
@@ -118,7 +118,7 @@ def correlate_fft(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, origi
             store(out[y0:y0 + n, x0:x1], result[:, :x1 - x0])
         return 0
 
-    run_bands(batches, math.ceil(out_height / t) * n_batches, 1 << 20)  # each unit is worth a thread
+    run_bands(batches, math.ceil(out_height / t) * n_batches, MIN_WORK_PER_BAND)  # each unit is worth a thread
     return 0
 
 

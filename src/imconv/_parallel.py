@@ -12,8 +12,12 @@ import os
 import threading
 from concurrent.futures import ThreadPoolExecutor
 
-# Below this many multiply-adds per band a thread costs more than it saves.
-_MIN_WORK_PER_BAND = 1 << 18
+# Below this many multiply-adds per band a thread costs more than it saves. Handing a
+# band to a pool thread that sleeps took 120-150 us on the 2-core VM of the benchmarks
+# (waking the other virtual CPU), and two bands broke even with one at about 2.6 million
+# multiply-adds each, for 3 x 3, box, dense 9 x 9 and Gaussian 31 kernels alike (a float32
+# 3 x 3 at 512 x 512: 173 us on one thread, 341 us on two with the old 2**18).
+MIN_WORK_PER_BAND = 1 << 21
 
 _pool: ThreadPoolExecutor | None = None
 _pool_size = 0
@@ -41,8 +45,11 @@ def _executor(workers: int) -> ThreadPoolExecutor:
 
 
 def run_bands(task, n_rows: int, work_per_row: int) -> list:
-    """Call ``task(y_start, y_stop)`` on bands that cover ``range(n_rows)``; results in band order."""
-    by_work = max(1, n_rows * work_per_row // _MIN_WORK_PER_BAND)
+    """Call ``task(y_start, y_stop)`` on bands that cover ``range(n_rows)``; results in band order.
+
+    One band per thread, and at least MIN_WORK_PER_BAND of work (multiply-adds) in each.
+    """
+    by_work = max(1, n_rows * work_per_row // MIN_WORK_PER_BAND)
     n_bands = max(1, min(num_threads(), n_rows, by_work))
     bounds = [n_rows * b // n_bands for b in range(n_bands + 1)]
     if n_bands == 1:
