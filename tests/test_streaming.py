@@ -25,20 +25,21 @@ KERNELS = {
 }
 
 
-def plainly_and_streamed(monkeypatch, call):
+def plainly_and_streamed(call):
     """call()'s result with plain stores, then with every float result streamed."""
-    monkeypatch.setattr(_direct, "STREAM_BYTES", 1 << 62)
-    plain = call()
-    monkeypatch.setattr(_direct, "STREAM_BYTES", 0)
-    monkeypatch.setattr(_direct, "pages_written", lambda out: True)  # small arrays may be new pages
-    return plain, call()
+    with mock.patch.object(_direct, "STREAM_BYTES", 1 << 62):
+        plain = call()
+    # small arrays may lie on new pages, which would not stream
+    with mock.patch.object(_direct, "STREAM_BYTES", 0), mock.patch.object(_direct, "pages_written",
+                                                                          lambda out: True):
+        return plain, call()
 
 
 @pytest.mark.parametrize("name", KERNELS)
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("width", [1, 15, 16, 17, 50, 131])
 @pytest.mark.parametrize("channels", [None, 3])
-def test_streamed_results_equal_plain_ones(monkeypatch, rng, name, dtype, width, channels):
+def test_streamed_results_equal_plain_ones(rng, name, dtype, width, channels):
     kernel, methods = KERNELS[name]
     shape = (23, width) if channels is None else (23, width, channels)
     finite = rng.normal(size=shape).astype(dtype)
@@ -48,13 +49,13 @@ def test_streamed_results_equal_plain_ones(monkeypatch, rng, name, dtype, width,
         image = finite if method in ("lowrank", "box") else with_nan  # they refuse NaN
         for border in BORDERS:
             plain, streamed = plainly_and_streamed(
-                monkeypatch, lambda: imconv.correlate(image, kernel, method=method, border=border, fill=1.5))
+                lambda: imconv.correlate(image, kernel, method=method, border=border, fill=1.5))
             np.testing.assert_array_equal(streamed, plain, err_msg=f"{method}, {border}")
 
 
 @pytest.mark.parametrize("offset", [0, 4, 8, 12, 60])
 @pytest.mark.parametrize("name", KERNELS)
-def test_streams_into_out_arrays_anywhere_in_a_line(monkeypatch, rng, offset, name):
+def test_streams_into_out_arrays_anywhere_in_a_line(rng, offset, name):
     """out= arrays that start at any float32 position in a cache line, and strided ones."""
     kernel, methods = KERNELS[name]
     image = rng.normal(size=(19, 77)).astype(np.float32)
@@ -65,19 +66,13 @@ def test_streams_into_out_arrays_anywhere_in_a_line(monkeypatch, rng, offset, na
     for method in methods:
         for target in (out, strided):
             plain, streamed = plainly_and_streamed(
-                monkeypatch, lambda: imconv.correlate(image, kernel, method=method, out=target).copy())
+                lambda: imconv.correlate(image, kernel, method=method, out=target).copy())
             np.testing.assert_array_equal(streamed, plain, err_msg=method)
 
 
 @given(image=images(dtype=np.float32, max_side=40), kernel=kernels(max_side=6), border=st.sampled_from(BORDERS))
 def test_streamed_results_equal_plain_ones_for_any_kernel(image, kernel, border):
-    def correlate():
-        return imconv.correlate(image, kernel, border=border)
-    with mock.patch.object(_direct, "STREAM_BYTES", 1 << 62):
-        plain = correlate()
-    with mock.patch.object(_direct, "STREAM_BYTES", 0), mock.patch.object(_direct, "pages_written",
-                                                                          lambda out: True):
-        streamed = correlate()
+    plain, streamed = plainly_and_streamed(lambda: imconv.correlate(image, kernel, border=border))
     np.testing.assert_array_equal(streamed, plain)
 
 
