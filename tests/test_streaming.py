@@ -70,7 +70,8 @@ def test_streams_into_out_arrays_anywhere_in_a_line(rng, offset, name):
             np.testing.assert_array_equal(streamed, plain, err_msg=method)
 
 
-@given(image=images(dtype=np.float32, max_side=40), kernel=kernels(max_side=6), border=st.sampled_from(BORDERS))
+@given(image=images(dtype=np.float32, max_side=40), kernel=kernels(max_side=6),
+       border=st.sampled_from(BORDERS))
 def test_streamed_results_equal_plain_ones_for_any_kernel(image, kernel, border):
     plain, streamed = plainly_and_streamed(lambda: imconv.correlate(image, kernel, border=border))
     np.testing.assert_array_equal(streamed, plain)

@@ -118,7 +118,8 @@ def correlate_fft(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, origi
             store(out[y0:y0 + n, x0:x1], result[:, :x1 - x0])
         return 0
 
-    run_bands(batches, math.ceil(out_height / t) * n_batches, MIN_WORK_PER_BAND)  # each unit is worth a thread
+    # each unit (a batch of tiles) is worth a thread
+    run_bands(batches, math.ceil(out_height / t) * n_batches, MIN_WORK_PER_BAND)
     return 0
 
 
