@@ -6,7 +6,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 import imconv
-from imconv import reference
+from imconv import _compiled, reference
+from imconv._direct import store_rule
 from oracles import BORDERS, images, kernels
 
 
@@ -109,3 +110,30 @@ def test_real_inputs_with_a_complex_dtype_have_zero_imaginary_part():
 def test_bad_dtype_requests_are_refused(dtype, message):
     with pytest.raises(TypeError, match=message):
         imconv.correlate(np.ones((3, 3)), [[1j]], dtype=dtype)
+
+
+@pytest.mark.parametrize("dtype", [np.uint8, np.int8, np.uint16, np.int16])
+@pytest.mark.parametrize("scale", [1.0, 0.25, 8.0])
+def test_float32_sums_round_and_clamp_in_float32_as_in_float64(rng, dtype, scale):
+    """STORE_CLAMP_SINGLE (twice the SIMD lanes) stores the integers STORE_CLAMP stores."""
+    info = np.iinfo(dtype)
+    ties = np.arange(info.min - 3, info.max + 3) + 0.5
+    sums = np.concatenate([
+        rng.uniform(1.5 * info.min - 10, 1.5 * info.max + 10, 4000) / scale,
+        ties / scale, np.nextafter(ties.astype(np.float32), 0) / scale,
+        [np.nan, np.inf, -np.inf, 3e38, -3e38, 1e-45, -0.0]]).astype(np.float32)
+    store, saturation = store_rule(np.empty(1, dtype), np.dtype(np.float32), False, scale)
+    assert store == _compiled.STORE_CLAMP_SINGLE
+    single, double = np.empty(sums.size, dtype), np.empty(sums.size, dtype)
+    assert _compiled._store_row(sums, single, store, saturation) == 1  # the NaN
+    assert _compiled._store_row(sums, double, _compiled.STORE_CLAMP, saturation) == 1
+    np.testing.assert_array_equal(single, double)
+
+
+def test_float32_clamps_only_where_float32_rounds_nowhere():
+    float32, float64 = np.dtype(np.float32), np.dtype(np.float64)
+    assert store_rule(np.empty(1, np.uint8), float32, False, 0.5)[0] == _compiled.STORE_CLAMP_SINGLE
+    assert store_rule(np.empty(1, np.uint8), float32, False, 1 / 49)[0] == _compiled.STORE_CLAMP  # a box
+    assert store_rule(np.empty(1, np.uint8), float32, False, 3.0)[0] == _compiled.STORE_CLAMP
+    assert store_rule(np.empty(1, np.int32), float32, False)[0] == _compiled.STORE_CLAMP  # 2**31 - 1
+    assert store_rule(np.empty(1, np.uint8), float64, False)[0] == _compiled.STORE_CLAMP

@@ -77,6 +77,44 @@ def test_separable_uint8_output_equals_direct_except_at_half_ties(image, kernel,
     np.testing.assert_array_equal(direct[~tie], separable[~tie])
 
 
+@st.composite
+def mirrored_rows(draw, max_half=9):
+    """A row whose taps mirror each other, position and weight (a Gaussian's shape), zeros often."""
+    half = draw(hnp.arrays(np.float64, draw(st.integers(1, max_half)),
+                           elements=st.sampled_from([0.0, 1.0, -2.0, 0.5, 3.25])))
+    middle = [draw(st.sampled_from([0.0, 1.0, 6.0]))] if draw(st.booleans()) else []
+    row = np.concatenate([half, middle, half[::-1]])
+    assume(np.count_nonzero(row) >= 2)
+    return row
+
+
+@given(data=st.data(), border=st.sampled_from(BORDERS), fill=st.sampled_from([0.0, 2.0, -3.5]),
+       image_dtype=st.sampled_from([np.uint8, np.uint16, np.int16, np.bool_]),
+       dtype=st.sampled_from([None, np.float32]))
+def test_mirrored_rows_on_integer_images_equal_the_reference(data, border, fill, image_dtype, dtype):
+    """Integer images add each mirrored pair of pixels before one multiply (`_folded_row_pass`)."""
+    row = data.draw(mirrored_rows())
+    column = data.draw(hnp.arrays(np.float64, data.draw(st.integers(1, 5)),
+                                  elements=st.sampled_from([0.0, 1.0, -0.5, 2.0])).filter(np.any))
+    kernel = np.outer(column, row)
+    width = data.draw(st.integers(1, 2 * row.size + 40))
+    shape = (data.draw(st.integers(1, 12)), width, data.draw(st.sampled_from([1, 3])))
+    elements = (st.booleans() if image_dtype == np.bool_ else
+                st.integers(np.iinfo(image_dtype).min, np.iinfo(image_dtype).max))
+    image = data.draw(hnp.arrays(image_dtype, shape, elements=elements))
+    options = dict(border=border, fill=fill, dtype=dtype)
+    expected = reference.correlate(image, kernel, **options)
+    actual = imconv.correlate(image, kernel, method="separable", **options)
+    assert_close(actual, expected, (1e-5 if dtype else 1e-12) * scale(image, kernel, fill))
+
+
+def test_mirrored_rows_on_float_images_are_not_folded():
+    """Two float pixels near the float32 limit overflow when added first; each product does not."""
+    image = np.full((4, 40), 3e38, np.float32)
+    result = imconv.correlate(image, [[0.5, 0.5]], method="separable")
+    np.testing.assert_allclose(result, 3e38, rtol=1e-6)
+
+
 @given(data=st.data(), kernel=rank_one_kernels(max_side=6), border=st.sampled_from(BORDERS))
 def test_separable_keeps_the_nan_rule(data, kernel, border):
     shape = (data.draw(st.integers(1, 10)), data.draw(st.integers(1, 10)))

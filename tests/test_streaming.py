@@ -114,7 +114,7 @@ def test_only_large_float_results_on_written_pages_stream():
     assert store_rule(big, float32, False)[0] == _compiled.STORE_STREAM
     assert store_rule(small, float32, False)[0] == _compiled.STORE_COPY
     assert store_rule(big, float32, True)[0] == _compiled.STORE_ADD  # adding reads the output anyway
-    assert store_rule(np.ones((4096, 4096), np.uint8), float32, False)[0] == _compiled.STORE_CLAMP
+    assert store_rule(np.ones((4096, 4096), np.uint8), float32, False)[0] == _compiled.STORE_CLAMP_SINGLE
     fresh = np.empty((4096, 4096), np.float32)  # 64 MiB: new pages, which the kernel zeroes on first write
     assert store_rule(fresh, float32, False)[0] == _compiled.STORE_COPY
 

@@ -28,7 +28,7 @@ from numba.extending import intrinsic, overload
 
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 
-STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP, STORE_SHIFT, STORE_STREAM = range(6)
+STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP, STORE_SHIFT, STORE_STREAM, STORE_CLAMP_SINGLE = range(7)
 STREAM_LINE = 64  # bytes a non-temporal store writes at once: a cache line, and an AVX-512 vector
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
@@ -272,8 +272,11 @@ def _store_row(acc, out_row, store, saturation):
     floats that fit the type, store its exact limits `min` and `max`. STORE_SHIFT
     (integer sums, into types up to 32 bits; scale = 2**-shift): the same rounding
     and clamp as STORE_CLAMP, in integers (0.02-0.04 ns a pixel where the float
-    conversions of STORE_CLAMP take 0.38 on int16 sums). Returns how many NaN met an
-    integer output (they are stored as 0 and the caller raises).
+    conversions of STORE_CLAMP take 0.38 on int16 sums). STORE_CLAMP_SINGLE: STORE_CLAMP
+    in float32, for `lo`, `hi` and `scale` that are float32 values (outputs up to 16
+    bits, a power-of-two scale): the same results, twice the SIMD lanes on float32
+    sums. Returns how many NaN met an integer output (they are stored as 0 and the
+    caller raises).
     """
     lo, hi, smallest, largest, scale = saturation
     n_nan = 0
@@ -287,14 +290,10 @@ def _store_row(acc, out_row, store, saturation):
     elif store == STORE_ADD:
         for i in range(acc.size):
             out_row[i] += acc[i]
-    elif store == STORE_CLAMP:  # lo, hi: the type's limits, exact floats; selects, no branches
-        for i in range(acc.size):
-            v = acc[i] * scale
-            bad = v != v
-            n_nan += bad
-            c = lo if v < lo else v
-            c = hi if c > hi else c
-            out_row[i] = np.rint(0.0 if bad else c)
+    elif store == STORE_CLAMP:
+        n_nan = _clamp_round(acc, out_row, lo, hi, scale)
+    elif store == STORE_CLAMP_SINGLE:
+        n_nan = _clamp_round(acc, out_row, np.float32(lo), np.float32(hi), np.float32(scale))
     else:
         for i in range(acc.size):
             v = acc[i] * scale
@@ -307,6 +306,26 @@ def _store_row(acc, out_row, store, saturation):
                 out_row[i] = largest
             else:
                 out_row[i] = np.rint(v)
+    return n_nan
+
+
+@numba.njit(**_JIT)
+def _clamp_round(acc, out_row, lo, hi, scale):
+    """out_row = acc * scale clamped to [lo, hi] (exact limits of out's type) and rounded half
+    to even, with selects, which vectorise; NaN stores 0. Returns the NaN count.
+
+    The products and clamps compute in the type of `lo`, `hi` and `scale` (with acc's);
+    the count is an int32 (an int64 one took half the time of the whole store).
+    """
+    n_nan = np.int32(0)
+    zero = lo - lo
+    for i in range(acc.size):
+        v = acc[i] * scale
+        bad = v != v
+        n_nan += np.int32(bad)
+        c = lo if v < lo else v
+        c = hi if c > hi else c
+        out_row[i] = np.rint(zero if bad else c)
     return n_nan
 
 
@@ -877,6 +896,42 @@ def _store_scaled(window, out_row, store, saturation, weight):
 # --- separable: a row pass into a ring of rows, a column pass out of it ---------------
 
 @numba.njit(**_JIT)
+def _folded_row_pass(target, line, weights, offsets):
+    """`_row_pass` of a mirrored row (weights[t] == weights[-1 - t] at mirrored offsets): each
+    pair of taps as one product, w * (a + b), four pairs per pass; the middle tap first.
+
+    Half the multiplies; only for rows laid out from integer pixels, whose a + b is exact
+    and cannot overflow where w * a + w * b would not.
+    """
+    k, n = weights.size, target.size
+    half = k // 2
+    if k % 2:
+        middle = line[offsets[half]:offsets[half] + n]
+        w = weights[half]
+        for i in range(n):
+            target[i] = w * middle[i]
+    else:
+        target[:] = 0
+    for p in range(half - 1, -1, -FUSED_TAPS):  # pairs (p, k-1-p), innermost first
+        if p < 3:
+            for q in range(p, -1, -1):
+                a = line[offsets[q]:offsets[q] + n]
+                b = line[offsets[k - 1 - q]:offsets[k - 1 - q] + n]
+                w = weights[q]
+                for i in range(n):
+                    target[i] += w * (a[i] + b[i])
+            return
+        a0, b0 = line[offsets[p]:offsets[p] + n], line[offsets[k - 1 - p]:offsets[k - 1 - p] + n]
+        a1, b1 = line[offsets[p - 1]:offsets[p - 1] + n], line[offsets[k - p]:offsets[k - p] + n]
+        a2, b2 = line[offsets[p - 2]:offsets[p - 2] + n], line[offsets[k + 1 - p]:offsets[k + 1 - p] + n]
+        a3, b3 = line[offsets[p - 3]:offsets[p - 3] + n], line[offsets[k + 2 - p]:offsets[k + 2 - p] + n]
+        w0, w1, w2, w3 = weights[p], weights[p - 1], weights[p - 2], weights[p - 3]
+        for i in range(n):
+            target[i] += (w0 * (a0[i] + b0[i]) + w1 * (a1[i] + b1[i])) + (
+                w2 * (a2[i] + b2[i]) + w3 * (a3[i] + b3[i]))
+
+
+@numba.njit(**_JIT)
 def _row_pass(target, line, weights, offsets, taps, sources):
     """target = the 1-row kernel (weights at element offsets) across a padded row (row 0 of line)."""
     target[:] = 0
@@ -889,7 +944,7 @@ def _row_pass(target, line, weights, offsets, taps, sources):
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
                    column_bounds, pairs, origin_y, origin_x, border, margins, margin_ends, row_fills,
-                   out, ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
+                   row_folds, out, ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
@@ -904,6 +959,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     laid out in `line` ((1, (Wout + kw - 1) * channels), the product's type)
     through the border in x: `margins` (`_direct.margin_table`) outside the
     elements [margin_ends[0], margin_ends[1]), which are read from the image.
+    Term r's row pass is `_folded_row_pass` where row_folds[r] is true.
 
     pairs: (starts, bounds, weights, rows), every term's `_direct.pair_table` of its
     column taps, concatenated (term r's entries from starts[r], its runs in
@@ -928,7 +984,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
             acc[0, :] = 0
             _separable_row(acc[0], y, src, row_weights, row_bounds, column_weights, column_rows,
                            column_bounds, origin_y, border, margins, margin_ends, origin_x * channels,
-                           row_fills, ring, line, line_row, owners, scratch)
+                           row_fills, row_folds, ring, line, line_row, owners, scratch)
             n_nan += _store_row(acc[0], out[y], store, saturation)
         end_stores(store)
         return n_nan
@@ -937,8 +993,8 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
         acc[0, :] = 0
         acc[1, :] = 0
         _separable_pair(acc[0], acc[1], which, y, src, row_weights, row_bounds, pairs, origin_y,
-                        border, margins, margin_ends, origin_x * channels, row_fills, ring, line,
-                        line_row, owners, scratch)
+                        border, margins, margin_ends, origin_x * channels, row_fills, row_folds, ring,
+                        line, line_row, owners, scratch)
         if which & 1:
             n_nan += _store_row(acc[0], out[y], store, saturation)
         if which & 2:
@@ -949,9 +1005,10 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
 
 @numba.njit(**_JIT)
 def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margin_ends, origin_x,
-               ring, line, line_row, owners, scratch):
-    """The ring row holding term r's row pass of image position `position`, computed if needed;
-    -1 for an outside row of a constant border."""
+               row_folds, ring, line, line_row, owners, scratch):
+    """The ring row holding term r's row pass of image position `position`, computed if needed
+    (folded where row_folds[r]: see `_folded_row_pass`); -1 for an outside row of a constant
+    border."""
     sy = source_index(position, src.shape[0], border)
     if sy < 0:
         return -1
@@ -962,23 +1019,27 @@ def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margi
             _padded_row(line[0], src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
             line_row[0] = sy
         b0, b1 = row_bounds[r], row_bounds[r + 1]
-        _row_pass(ring[slot], line, row_weights[b0:b1], scratch[0, b0:b1], scratch[1, :b1 - b0],
-                  scratch[2, :b1 - b0])
+        if row_folds[r]:
+            _folded_row_pass(ring[slot], line[0], row_weights[b0:b1], scratch[0, b0:b1])
+        else:
+            _row_pass(ring[slot], line, row_weights[b0:b1], scratch[0, b0:b1], scratch[1, :b1 - b0],
+                      scratch[2, :b1 - b0])
         owners[slot] = position
     return slot
 
 
 @numba.njit(**_JIT)
 def _separable_row(acc, y, src, row_weights, row_bounds, column_weights, column_rows, column_bounds,
-                   origin_y, border, margins, margin_ends, origin_x, row_fills, ring, line, line_row,
-                   owners, scratch):
+                   origin_y, border, margins, margin_ends, origin_x, row_fills, row_folds, ring, line,
+                   line_row, owners, scratch):
     """Add output row y to acc, every term's column taps in order."""
     column_taps, column_slots = scratch[3], scratch[4]
     n_live = 0
     for r in range(row_bounds.size - 1):
         for t in range(column_bounds[r], column_bounds[r + 1]):
             slot = _ring_slot(y + column_rows[t] - origin_y, r, src, row_weights, row_bounds, border,
-                              margins, margin_ends, origin_x, ring, line, line_row, owners, scratch)
+                              margins, margin_ends, origin_x, row_folds, ring, line, line_row, owners,
+                              scratch)
             if slot < 0:
                 _add_to_all(acc, column_weights[t] * row_fills[r])
                 continue
@@ -992,7 +1053,8 @@ def _separable_row(acc, y, src, row_weights, row_bounds, column_weights, column_
 
 @numba.njit(**_JIT)
 def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, origin_y, border,
-                    margins, margin_ends, origin_x, row_fills, ring, line, line_row, owners, scratch):
+                    margins, margin_ends, origin_x, row_fills, row_folds, ring, line, line_row, owners,
+                    scratch):
     """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1,
     each term's pair table in its three runs: slices for both rows, for y only, for y + 1 only."""
     starts, bounds, weights, rows = pairs
@@ -1006,8 +1068,8 @@ def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, o
         for kind in range(3):
             for e in range(base + bounds[r, kind], base + bounds[r, kind + 1]):
                 slot = _ring_slot(y + rows[e] - origin_y, r, src, row_weights, row_bounds, border,
-                                  margins, margin_ends, origin_x, ring, line, line_row, owners,
-                                  scratch)
+                                  margins, margin_ends, origin_x, row_folds, ring, line, line_row,
+                                  owners, scratch)
                 if slot < 0:
                     if into_first and kind != 2:
                         _add_to_all(acc0, weights0[e] * row_fills[r])

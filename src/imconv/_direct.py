@@ -31,6 +31,8 @@ kernel).
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 
 from . import _compiled, _dtypes
@@ -268,8 +270,15 @@ def store_rule(out: np.ndarray, accumulator: np.dtype, accumulate: bool, scale: 
         info = np.iinfo(out_dtype)
         limits = out_dtype.type(info.min), out_dtype.type(info.max)
         if out_dtype.itemsize <= 4:  # limits exact in float64, where the clamp computes
-            store = _compiled.STORE_SHIFT if integer_sums else _compiled.STORE_CLAMP
-            return store, (float(info.min), float(info.max), *limits, scale)
+            bounds = (float(info.min), float(info.max), *limits, scale)
+            if integer_sums:
+                return _compiled.STORE_SHIFT, bounds
+            # In float32 the same results where the limits are float32 values and the scale
+            # is a power of two (the product rounds nowhere).
+            power_of_two = scale > 0 and math.frexp(scale)[0] == 0.5
+            exact = all(float(np.float32(v)) == v for v in (info.min, info.max, scale))
+            single = accumulator == np.float32 and power_of_two and exact
+            return (_compiled.STORE_CLAMP_SINGLE if single else _compiled.STORE_CLAMP), bounds
         lo, hi = _dtypes.saturation_bounds(out_dtype, accumulator)
         return _compiled.STORE_SATURATE, (lo, hi, *limits, scale)
     if accumulate:

@@ -9,7 +9,10 @@ ring of 31 rows of 4096 floats is read from L2: loads are what the column pass
 costs).
 The row pass reads the image row laid out once, border included, in a row of
 the sums' type: no border arithmetic and, for uint8, one conversion per pixel
-instead of one per tap. Memory: the output and, per thread, kh + 4 rows of the
+instead of one per tap. A mirrored row (Gaussian, binomial) on integer pixels
+adds each mirrored pair of pixels before one multiply
+(`_compiled._folded_row_pass`: half the multiplies; integer pixels make the
+pair's sum exact). Memory: the output and, per thread, kh + 4 rows of the
 output's width (a ring of kh + 1, a laid-out image row, two rows of sums; plus
 `_direct.margin_table`).
 
@@ -108,6 +111,7 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     # Outside rows of a constant border hold `fill` at every pixel; a term's row pass of them is:
     row_fills = np.array([fill * float(row.sum()) if border == CONSTANT else fill for _, row in terms],
                          accumulator)
+    row_folds = np.array([flat_src.dtype.kind in "biu" and _mirrored(row) for _, row in terms])
     store, saturation = store_rule(out, accumulator, accumulate)
     fill = accumulator.type(fill)
     kh = terms[0][0].size
@@ -127,11 +131,24 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
         scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], 5)), np.int64)
         return _compiled.separable_rows(
             flat_src, channels, *rows, *columns, pairs, origin[0], origin[1], border, margins,
-            margin_ends, row_fills, flat_out, ring, line, acc, owners, scratch, y_start, y_stop,
-            store, saturation)
+            margin_ends, row_fills, row_folds, flat_out, ring, line, acc, owners, scratch, y_start,
+            y_stop, store, saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
+
+
+def _mirrored(row: np.ndarray) -> bool:
+    """Whether the non-zero taps of `row` mirror each other, position and weight (a Gaussian,
+    a box, a binomial): the row pass may then add each pair of pixels before multiplying.
+
+    >>> _mirrored(np.array([1.0, 4, 6, 4, 1])), _mirrored(np.array([-1.0, 0, 1]))
+    (True, False)
+    """
+    positions = np.flatnonzero(row)
+    weights = row[positions]
+    mirrored_positions = np.all(positions + positions[::-1] == positions[0] + positions[-1])
+    return positions.size >= 2 and mirrored_positions and np.array_equal(weights, weights[::-1])
 
 
 def _tap_lists(vectors, accumulator):
