@@ -913,7 +913,7 @@ def _folded_row_pass(target, line, weights, offsets):
     else:
         target[:] = 0
     for p in range(half - 1, -1, -FUSED_TAPS):  # pairs (p, k-1-p), innermost first
-        if p < 3:
+        if p < FUSED_TAPS - 1:  # fewer than a group's pairs left: one pass each
             for q in range(p, -1, -1):
                 a = line[offsets[q]:offsets[q] + n]
                 b = line[offsets[k - 1 - q]:offsets[k - 1 - q] + n]

@@ -145,10 +145,8 @@ def _mirrored(row: np.ndarray) -> bool:
     >>> _mirrored(np.array([1.0, 4, 6, 4, 1])), _mirrored(np.array([-1.0, 0, 1]))
     (True, False)
     """
-    positions = np.flatnonzero(row)
-    weights = row[positions]
-    mirrored_positions = np.all(positions + positions[::-1] == positions[0] + positions[-1])
-    return positions.size >= 2 and mirrored_positions and np.array_equal(weights, weights[::-1])
+    taps = np.trim_zeros(row)  # first to last non-zero tap: mirrored means a palindrome
+    return np.count_nonzero(taps) >= 2 and np.array_equal(taps, taps[::-1])
 
 
 def _tap_lists(vectors, accumulator):
