@@ -91,14 +91,20 @@ def mirrored_rows(draw, max_half=9):
 @given(data=st.data(), border=st.sampled_from(BORDERS), fill=st.sampled_from([0.0, 2.0, -3.5]),
        image_dtype=st.sampled_from([np.uint8, np.uint16, np.int16, np.bool_]),
        dtype=st.sampled_from([None, np.float32]))
-def test_mirrored_rows_on_integer_images_equal_the_reference(data, border, fill, image_dtype, dtype):
-    """Integer images add each mirrored pair of pixels before one multiply (`_folded_row_pass`)."""
+def test_mirrored_rows_and_columns_on_integer_images_equal_the_reference(data, border, fill,
+                                                                          image_dtype, dtype):
+    """Integer images add each mirrored pair of pixels, or of row sums, before one multiply
+    (`_folded_row_blocks`, `_folded_row_pass`, `_folded_column_pair`): rows wide enough for
+    whole blocks and their tails, every channel count a block body is compiled for and one
+    that is not, float64 and float32 sums (blocks of 32 and 64)."""
     row = data.draw(mirrored_rows())
-    column = data.draw(hnp.arrays(np.float64, data.draw(st.integers(1, 5)),
-                                  elements=st.sampled_from([0.0, 1.0, -0.5, 2.0])).filter(np.any))
+    any_column = hnp.arrays(np.float64, st.integers(1, 5),
+                            elements=st.sampled_from([0.0, 1.0, -0.5, 2.0])).filter(np.any)
+    column = data.draw(st.one_of(mirrored_rows(max_half=6), any_column))
     kernel = np.outer(column, row)
-    width = data.draw(st.integers(1, 2 * row.size + 40))
-    shape = (data.draw(st.integers(1, 12)), width, data.draw(st.sampled_from([1, 3])))
+    channels = data.draw(st.sampled_from([1, 2, 3, 4]))
+    width = data.draw(st.integers(1, 2 * row.size + 180 // channels))
+    shape = (data.draw(st.integers(1, 2 * column.size + 6)), width, channels)
     elements = (st.booleans() if image_dtype == np.bool_ else
                 st.integers(np.iinfo(image_dtype).min, np.iinfo(image_dtype).max))
     image = data.draw(hnp.arrays(image_dtype, shape, elements=elements))
@@ -106,6 +112,21 @@ def test_mirrored_rows_on_integer_images_equal_the_reference(data, border, fill,
     expected = reference.correlate(image, kernel, **options)
     actual = imconv.correlate(image, kernel, method="separable", **options)
     assert_close(actual, expected, (1e-5 if dtype else 1e-12) * scale(image, kernel, fill))
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("border", BORDERS)
+def test_gaussian_on_a_wide_integer_image_equals_the_reference(channels, border):
+    """A Gaussian's row and column both fold: several whole blocks per row, a tail, pairs of
+    output rows next to constant-border rows (summed unfolded) and in the middle."""
+    rng = np.random.default_rng(channels)
+    image = rng.integers(0, 256, (40, 301, channels), dtype=np.uint8)
+    kernel = imconv.kernels.gaussian(13, 2.5)
+    for dtype, tolerance in [(None, 1e-12), (np.float32, 1e-5)]:
+        expected = reference.correlate(image, kernel, border=border, fill=7.0, dtype=dtype)
+        actual = imconv.correlate(image, kernel, method="separable", border=border, fill=7.0,
+                                  dtype=dtype)
+        assert_close(actual, expected, tolerance * scale(image, kernel, 7.0))
 
 
 def test_mirrored_rows_on_float_images_are_not_folded():

@@ -23,7 +23,7 @@ import platform
 import numba
 import numpy as np
 from llvmlite import ir
-from numba.core import types
+from numba.core import cgutils, types
 from numba.extending import intrinsic, overload
 
 from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
@@ -31,6 +31,8 @@ from ._borders import CONSTANT, REFLECT, REPLICATE, WRAP
 STORE_COPY, STORE_ADD, STORE_SATURATE, STORE_CLAMP, STORE_SHIFT, STORE_STREAM, STORE_CLAMP_SINGLE = range(7)
 STREAM_LINE = 64  # bytes a non-temporal store writes at once: a cache line, and an AVX-512 vector
 FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
+FOLD_VECTORS = 4  # vectors of STREAM_LINE bytes per output row in one _folded_*_block
+FOLD_STEPS = (1, 3, 4)  # channel counts that _folded_row_blocks compiles a body for
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
@@ -931,6 +933,200 @@ def _folded_row_pass(target, line, weights, offsets):
                 w2 * (a2[i] + b2[i]) + w3 * (a3[i] + b3[i]))
 
 
+# The column pass of a mirrored column holds its sums in registers: a block of
+# FOLD_VECTORS vectors of two output rows takes every ring row of its window in
+# turn, pair by pair, and touches the accumulator rows once. numba cannot keep a
+# loop over taps inside a vectorised loop over x, so `_folded_column_block` writes
+# the vector code itself. Its window reads one column block from 2h + 2 ring rows:
+# ring rows an odd number of cache lines apart (`_separable.ring_width`) fall in
+# different L1 sets, where rows 16 KiB apart would evict each other, and rows
+# starting on a cache line load each vector from one line. 31 taps, two rows of
+# 4096: 0.60 ns an output pixel, 0.74 with rows off the line, 1.6 with rows
+# 16 KiB apart, 1.04 by `_fused_pair_pass`.
+
+@intrinsic
+def _folded_column_block(typingctx, acc0, acc1, ring, slots, halves, x):
+    """Add ``halves[0] * R(h) + sum_k halves[k] * (R(h - k) + R(h + k))`` to acc0 and the same one
+    ring row down, R(h + 1) the centre, to acc1, at elements [x, x + FOLD_VECTORS lines):
+    R(i) = ring[slots[i]], h = halves.size - 1, k = 1..h (slots: 2h + 2 entries)."""
+    if ring.layout != "C" or not acc0.dtype == acc1.dtype == ring.dtype == halves.dtype:
+        return None
+
+    def codegen(context, builder, signature, args):
+        acc_type, _, ring_type, slots_type, halves_type, _ = signature.args
+        i64 = ir.IntType(64)
+        lanes = STREAM_LINE * 8 // acc_type.dtype.bitwidth
+        vector = ir.VectorType(context.get_data_type(acc_type.dtype), lanes)
+        fma = _fma(builder, vector, acc_type.dtype.bitwidth)
+        acc_rows = [context.make_array(acc_type)(context, builder, a).data for a in args[:2]]
+        ring_array = context.make_array(ring_type)(context, builder, args[2])
+        ring_data, stride = ring_array.data, cgutils.unpack_tuple(builder, ring_array.shape, 2)[1]
+        slots_data = context.make_array(slots_type)(context, builder, args[3]).data
+        halves_array = context.make_array(halves_type)(context, builder, args[4])
+        h = builder.sub(cgutils.unpack_tuple(builder, halves_array.shape, 1)[0], i64(1))
+        x = args[5]
+
+        def ring_row(i):
+            start = builder.add(builder.mul(builder.load(builder.gep(slots_data, [i])), stride), x)
+            return [builder.load(p, align=ring_type.dtype.bitwidth // 8)
+                    for p in _vectors_at(builder, ring_data, start, vector)]
+
+        def weight(k):
+            return _splat(builder, vector, builder.load(builder.gep(halves_array.data, [k])))
+
+        def cells(values):
+            return [cgutils.alloca_once_value(builder, v) for v in values]
+
+        centre, below = ring_row(h), ring_row(builder.add(h, i64(1)))
+        w0 = weight(i64(0))
+        sums0 = cells([builder.fmul(w0, v) for v in centre])
+        sums1 = cells([builder.fmul(w0, v) for v in below])
+        # at step k: R(h + 1 - k) and R(h + k), both read at step k - 1
+        above_prev, below_prev = cells(centre), cells(below)
+        with cgutils.for_range(builder, h) as loop:
+            k = builder.add(loop.index, i64(1))
+            w = weight(k)
+            upper = ring_row(builder.sub(h, k))  # R(h - k)
+            lower = ring_row(builder.add(builder.add(h, i64(1)), k))  # R(h + 1 + k)
+            for v in range(FOLD_VECTORS):
+                pair0 = builder.fadd(upper[v], builder.load(below_prev[v]))
+                pair1 = builder.fadd(builder.load(above_prev[v]), lower[v])
+                builder.store(builder.call(fma, [w, pair0, builder.load(sums0[v])]), sums0[v])
+                builder.store(builder.call(fma, [w, pair1, builder.load(sums1[v])]), sums1[v])
+                builder.store(upper[v], above_prev[v])
+                builder.store(lower[v], below_prev[v])
+        for data, sums in zip(acc_rows, (sums0, sums1)):
+            for pointer, cell in zip(_vectors_at(builder, data, x, vector), sums):
+                old = builder.load(pointer, align=acc_type.dtype.bitwidth // 8)
+                builder.store(builder.fadd(old, builder.load(cell)), pointer,
+                              align=acc_type.dtype.bitwidth // 8)
+    return types.void(acc0, acc1, ring, slots, halves, x), codegen
+
+
+def _fma(builder, vector, bitwidth):
+    """LLVM's fused multiply-add of `vector`s."""
+    name = f"llvm.fma.v{vector.count}f{bitwidth}"
+    return builder.module.globals.get(name) or ir.Function(
+        builder.module, ir.FunctionType(vector, [vector] * 3), name)
+
+
+def _vectors_at(builder, data, offset, vector):
+    """Pointers to FOLD_VECTORS consecutive `vector`s from element `offset` of `data`."""
+    return [builder.bitcast(builder.gep(data, [builder.add(offset, offset.type(vector.count * v))]),
+                            vector.as_pointer()) for v in range(FOLD_VECTORS)]
+
+
+def _splat(builder, vector, scalar):
+    """`vector` with `scalar` in every lane."""
+    lane = ir.IntType(32)
+    one = builder.insert_element(ir.Constant(vector, ir.Undefined), scalar, lane(0))
+    every_lane = ir.Constant(ir.VectorType(lane, vector.count), [0] * vector.count)
+    return builder.shuffle_vector(one, ir.Constant(vector, ir.Undefined), every_lane)
+
+
+# The same for a mirrored row: its window slides along the laid-out image row, so
+# the taps on one side are loaded (unaligned loads, which cross cache lines and
+# cost the load ports double) while those on the other side are shifted in from
+# the vectors already held (shuffles, another port): a 4096 row with 31 taps took
+# 0.59 ns a pixel this way, 0.85 with every tap shifted, 0.91 with every tap
+# loaded, 1.05 in `_folded_row_pass`. A shuffle's lanes must be known when it is
+# compiled: one body per channel count.
+
+@intrinsic
+def _folded_row_block(typingctx, target, line, halves, centre, x, channels):
+    """``target[i] = halves[0] * line[i + c] + sum_k halves[k] * (line[i + c - k * channels]
+    + line[i + c + k * channels])`` (c = centre, k = 1..h, h = halves.size - 1) for i in
+    [x, x + B), B = FOLD_VECTORS lines of the target's type; reads line up to element
+    x + B + c + h * channels + lanes - channels - 1. channels: a literal, 1 to a line's lanes."""
+    if not (isinstance(channels, types.IntegerLiteral)
+            and target.dtype == line.dtype == halves.dtype):
+        return None
+    step = channels.literal_value
+    lanes = STREAM_LINE * 8 // target.dtype.bitwidth
+    if not 1 <= step <= lanes:
+        return None
+
+    def codegen(context, builder, signature, args):
+        target_type, line_type, halves_type = signature.args[:3]
+        i64, i32 = ir.IntType(64), ir.IntType(32)
+        align = target_type.dtype.bitwidth // 8
+        vector = ir.VectorType(context.get_data_type(target_type.dtype), lanes)
+        fma = _fma(builder, vector, target_type.dtype.bitwidth)
+        target_data = context.make_array(target_type)(context, builder, args[0]).data
+        line_data = context.make_array(line_type)(context, builder, args[1]).data
+        halves_array = context.make_array(halves_type)(context, builder, args[2])
+        h = builder.sub(cgutils.unpack_tuple(builder, halves_array.shape, 1)[0], i64(1))
+        start = builder.add(args[4], args[3])  # x + centre
+
+        def line_at(offset):
+            return [builder.load(p, align=align)
+                    for p in _vectors_at(builder, line_data, offset, vector)]
+
+        centre = line_at(start)
+        w0 = _splat(builder, vector, builder.load(halves_array.data))
+        sums = [cgutils.alloca_once_value(builder, builder.fmul(w0, v)) for v in centre]
+        right = [cgutils.alloca_once_value(builder, v) for v in centre]  # taps at +k - 1
+        shift = ir.Constant(ir.VectorType(i32, lanes), list(range(step, step + lanes)))
+        with cgutils.for_range(builder, h) as loop:
+            k = builder.add(loop.index, i64(1))
+            w = _splat(builder, vector, builder.load(builder.gep(halves_array.data, [k])))
+            left = line_at(builder.sub(start, builder.mul(k, i64(step))))
+            held = [builder.load(cell) for cell in right]
+            beyond = builder.add(builder.add(start, i64(lanes * FOLD_VECTORS)),
+                                 builder.mul(builder.sub(k, i64(1)), i64(step)))
+            held.append(line_at(beyond)[0])
+            for v in range(FOLD_VECTORS):
+                moved = builder.shuffle_vector(held[v], held[v + 1], shift)
+                builder.store(moved, right[v])
+                pair = builder.fadd(left[v], moved)
+                builder.store(builder.call(fma, [w, pair, builder.load(sums[v])]), sums[v])
+        for pointer, cell in zip(_vectors_at(builder, target_data, args[4], vector), sums):
+            builder.store(builder.load(cell), pointer, align=align)
+    return types.void(target, line, halves, centre, x, channels), codegen
+
+
+@numba.njit(**_JIT)
+def _folded_row_blocks(target, line, halves, centre, step, weights, offsets):
+    """`_folded_row_pass` of a mirrored row of odd length (`halves` and `centre` as in
+    `_folded_row_block`; weights and offsets: its non-zero taps) by blocks; step: the
+    channels, one of FOLD_STEPS. The elements after the last whole block by `_folded_row_pass`."""
+    n = target.size
+    block = FOLD_VECTORS * (STREAM_LINE // target.itemsize)
+    # the last block reads a vector past its window: leave that much row after it
+    blocks_end = max(0, n - STREAM_LINE // target.itemsize) // block * block
+    for x in range(0, blocks_end, block):
+        if step == 1:
+            _folded_row_block(target, line, halves, centre, x, 1)
+        elif step == 3:
+            _folded_row_block(target, line, halves, centre, x, 3)
+        else:
+            _folded_row_block(target, line, halves, centre, x, 4)
+    _folded_row_pass(target[blocks_end:], line[blocks_end:], weights, offsets)
+
+
+@numba.njit(**_JIT)
+def _folded_column_pair(acc0, acc1, ring, slots, halves):
+    """Add a mirrored column (``halves``: its centre weight, then outwards; 2h + 1 taps) to two
+    output rows: acc0 += the column over ring rows slots[0:2h + 1], acc1 += over slots[1:2h + 2].
+
+    Each mirrored pair of ring rows is added before one multiply, as in `_folded_row_pass`
+    and on the same condition (sums of integer pixels: finite, far from overflow).
+    """
+    n = acc0.size
+    block = FOLD_VECTORS * (STREAM_LINE // acc0.itemsize)
+    blocks_end = n - n % block
+    for x in range(0, blocks_end, block):
+        _folded_column_block(acc0, acc1, ring, slots, halves, x)
+    h = halves.size - 1
+    for x in range(blocks_end, n):
+        sum0, sum1 = halves[0] * ring[slots[h], x], halves[0] * ring[slots[h + 1], x]
+        for k in range(1, h + 1):
+            sum0 += halves[k] * (ring[slots[h - k], x] + ring[slots[h + k], x])
+            sum1 += halves[k] * (ring[slots[h + 1 - k], x] + ring[slots[h + 1 + k], x])
+        acc0[x] += sum0
+        acc1[x] += sum1
+
+
 @numba.njit(**_JIT)
 def _row_pass(target, line, weights, offsets, taps, sources):
     """target = the 1-row kernel (weights at element offsets) across a padded row (row 0 of line)."""
@@ -943,15 +1139,17 @@ def _row_pass(target, line, weights, offsets, taps, sources):
 
 @numba.njit(**_JIT)
 def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_weights, column_rows,
-                   column_bounds, pairs, origin_y, origin_x, border, margins, margin_ends, row_fills,
-                   row_folds, out, ring, line, acc, owners, scratch, y_start, y_stop, store, saturation):
+                   column_bounds, pairs, column_folds, origin_y, origin_x, border, margins,
+                   margin_ends, row_fills, row_folds, out, ring, line, acc, owners, scratch,
+                   y_start, y_stop, store, saturation):
     """Rows y_start..y_stop of the correlation with ``sum_r outer(column_r, row_r)``.
 
     Term r's non-zero taps are ``row_*[row_bounds[r]:row_bounds[r + 1]]`` and
     ``column_*[column_bounds[r]:column_bounds[r + 1]]``; one term is the separable
     method, two or three the low-rank one. The row pass of each term and position
     the band reads is computed once into `ring` (kh rows of Wout * channels floats
-    per term, kh + 1 when rows go in pairs; small enough to stay in cache), at slot
+    per term, kh + 1 when rows go in pairs; small enough to stay in cache; a ring row
+    may be longer, see `_folded_column_block`), at slot
     ``r * ring_rows + p % ring_rows`` of its position p before the border maps it:
     the rows summed at once read consecutive positions, so they never share a slot
     (the image rows they map to need not be consecutive: wrap). Outside rows of a
@@ -959,16 +1157,20 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     laid out in `line` ((1, (Wout + kw - 1) * channels), the product's type)
     through the border in x: `margins` (`_direct.margin_table`) outside the
     elements [margin_ends[0], margin_ends[1]), which are read from the image.
-    Term r's row pass is `_folded_row_pass` where row_folds[r] is true.
+    Term r's row pass is folded where row_folds says so (see `_ring_slot`).
 
     pairs: (starts, bounds, weights, rows), every term's `_direct.pair_table` of its
     column taps, concatenated (term r's entries from starts[r], its runs in
     bounds[r]); empty (starts[-1] == 0) when rows go one at a time. In pairs, rows
     y and y + 1 (y even) are summed together, each ring row loaded once for both
     (the column pass reads the ring from L2, not L1: loads are what it costs);
-    a row alone sums the same slices in the same groups. acc: (2, Wout * channels)
-    of the sums' type; owners: int64 scratch of one per ring row (the position it
-    holds); scratch: int64 (7, max(taps, pair entries, 5)). Returns the NaN count of `_store_row`.
+    a row alone sums the same slices in the same groups. column_folds: (halves,
+    bounds, centres): term r's column is mirrored about its tap centres[r] with
+    weights halves[bounds[r]:bounds[r + 1]] (centre first; empty: not folded), and
+    a pair of rows whose ring rows all hold image rows sums it by
+    `_folded_column_pair`. acc: (2, Wout * channels) of the sums' type; owners: int64
+    scratch of one per ring row (the position it holds); scratch: int64 (7, max(taps,
+    pair entries, kh + 1, 5)). Returns the NaN count of `_store_row`.
     """
     owners[:] = -(1 << 62)  # no position yet
     row_offsets, row_taps = scratch[0], scratch[1]
@@ -992,9 +1194,9 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
         which = (1 if y >= y_start else 0) + (2 if y + 1 < y_stop else 0)
         acc[0, :] = 0
         acc[1, :] = 0
-        _separable_pair(acc[0], acc[1], which, y, src, row_weights, row_bounds, pairs, origin_y,
-                        border, margins, margin_ends, origin_x * channels, row_fills, row_folds, ring,
-                        line, line_row, owners, scratch)
+        _separable_pair(acc[0], acc[1], which, y, src, row_weights, row_bounds, pairs,
+                        column_folds, origin_y, border, margins, margin_ends, origin_x * channels,
+                        row_fills, row_folds, ring, line, line_row, owners, scratch)
         if which & 1:
             n_nan += _store_row(acc[0], out[y], store, saturation)
         if which & 2:
@@ -1005,10 +1207,14 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
 
 @numba.njit(**_JIT)
 def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margin_ends, origin_x,
-               row_folds, ring, line, line_row, owners, scratch):
-    """The ring row holding term r's row pass of image position `position`, computed if needed
-    (folded where row_folds[r]: see `_folded_row_pass`); -1 for an outside row of a constant
-    border."""
+               row_folds, ring, width, line, line_row, owners, scratch):
+    """The ring row holding term r's row pass of image position `position` in its first `width`
+    elements, computed if needed; -1 for an outside row of a constant border.
+
+    row_folds: (mirrored, halves, bounds, centres, step). A term with halves (its
+    weights from the centre tap outwards, halves[bounds[r]:bounds[r + 1]]; centres[r]:
+    that tap's offset in elements; step: channels, one of FOLD_STEPS) is summed by
+    `_folded_row_blocks`; another with mirrored[r] by `_folded_row_pass`."""
     sy = source_index(position, src.shape[0], border)
     if sy < 0:
         return -1
@@ -1019,10 +1225,15 @@ def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margi
             _padded_row(line[0], src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
             line_row[0] = sy
         b0, b1 = row_bounds[r], row_bounds[r + 1]
-        if row_folds[r]:
-            _folded_row_pass(ring[slot], line[0], row_weights[b0:b1], scratch[0, b0:b1])
+        target = ring[slot, :width]
+        mirrored, halves, bounds, centres, step = row_folds
+        if bounds[r + 1] > bounds[r]:
+            _folded_row_blocks(target, line[0], halves[bounds[r]:bounds[r + 1]], centres[r], step,
+                               row_weights[b0:b1], scratch[0, b0:b1])
+        elif mirrored[r]:
+            _folded_row_pass(target, line[0], row_weights[b0:b1], scratch[0, b0:b1])
         else:
-            _row_pass(ring[slot], line, row_weights[b0:b1], scratch[0, b0:b1], scratch[1, :b1 - b0],
+            _row_pass(target, line, row_weights[b0:b1], scratch[0, b0:b1], scratch[1, :b1 - b0],
                       scratch[2, :b1 - b0])
         owners[slot] = position
     return slot
@@ -1038,8 +1249,8 @@ def _separable_row(acc, y, src, row_weights, row_bounds, column_weights, column_
     for r in range(row_bounds.size - 1):
         for t in range(column_bounds[r], column_bounds[r + 1]):
             slot = _ring_slot(y + column_rows[t] - origin_y, r, src, row_weights, row_bounds, border,
-                              margins, margin_ends, origin_x, row_folds, ring, line, line_row, owners,
-                              scratch)
+                              margins, margin_ends, origin_x, row_folds, ring, acc.size, line,
+                              line_row, owners, scratch)
             if slot < 0:
                 _add_to_all(acc, column_weights[t] * row_fills[r])
                 continue
@@ -1052,24 +1263,40 @@ def _separable_row(acc, y, src, row_weights, row_bounds, column_weights, column_
 
 
 @numba.njit(**_JIT)
-def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, origin_y, border,
-                    margins, margin_ends, origin_x, row_fills, row_folds, ring, line, line_row, owners,
-                    scratch):
+def _separable_pair(acc0, acc1, which, y, src, row_weights, row_bounds, pairs, column_folds,
+                    origin_y, border, margins, margin_ends, origin_x, row_fills, row_folds, ring,
+                    line, line_row, owners, scratch):
     """Add output rows y and y + 1 (which 3), or y only (1), or y + 1 only (2) to acc0 and acc1,
-    each term's pair table in its three runs: slices for both rows, for y only, for y + 1 only."""
+    each term's pair table in its three runs: slices for both rows, for y only, for y + 1 only;
+    or, for both rows of a term whose column folds, `_folded_column_pair`."""
     starts, bounds, weights, rows = pairs
+    halves, fold_bounds, centres = column_folds
     weights0, weights1 = weights[0], weights[1]
     into_first, into_second = which != 2, which != 1
     live_taps, live_slots, runs = scratch[3], scratch[4], scratch[6, 1:5]
     runs[0] = 0
     for r in range(row_bounds.size - 1):
+        term_halves = halves[fold_bounds[r]:fold_bounds[r + 1]]
+        if which == 3 and term_halves.size:
+            h = term_halves.size - 1
+            top = y + centres[r] - h - origin_y
+            window = live_slots[:2 * h + 2]
+            inside = True  # no outside row of a constant border
+            for i in range(window.size):
+                window[i] = _ring_slot(top + i, r, src, row_weights, row_bounds, border, margins,
+                                       margin_ends, origin_x, row_folds, ring, acc0.size, line,
+                                       line_row, owners, scratch)
+                inside = inside and window[i] >= 0
+            if inside:
+                _folded_column_pair(acc0, acc1, ring, window, term_halves)
+                continue
         base = starts[r]
         n_live = 0
         for kind in range(3):
             for e in range(base + bounds[r, kind], base + bounds[r, kind + 1]):
                 slot = _ring_slot(y + rows[e] - origin_y, r, src, row_weights, row_bounds, border,
-                                  margins, margin_ends, origin_x, row_folds, ring, line, line_row,
-                                  owners, scratch)
+                                  margins, margin_ends, origin_x, row_folds, ring, acc0.size, line,
+                                  line_row, owners, scratch)
                 if slot < 0:
                     if into_first and kind != 2:
                         _add_to_all(acc0, weights0[e] * row_fills[r])

@@ -10,10 +10,12 @@ costs).
 The row pass reads the image row laid out once, border included, in a row of
 the sums' type: no border arithmetic and, for uint8, one conversion per pixel
 instead of one per tap. A mirrored row (Gaussian, binomial) on integer pixels
-adds each mirrored pair of pixels before one multiply
-(`_compiled._folded_row_pass`: half the multiplies; integer pixels make the
-pair's sum exact). Memory: the output and, per thread, kh + 4 rows of the
-output's width (a ring of kh + 1, a laid-out image row, two rows of sums; plus
+adds each mirrored pair of pixels before one multiply, and so does a mirrored
+column with each pair of ring rows (`_compiled._folded_row_blocks`,
+`_compiled._folded_column_pair`: half the multiplies; integer pixels make the
+pair's sum exact and keep it far from overflow). Memory: the output and, per
+thread, kh + 4 rows of the output's width (a ring of kh + 1, its rows up to two
+cache lines longer; a laid-out image row, two rows of sums; plus
 `_direct.margin_table`).
 
 The NaN rule holds: a pixel reaches an output through row weight r[j] and
@@ -111,7 +113,14 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     # Outside rows of a constant border hold `fill` at every pixel; a term's row pass of them is:
     row_fills = np.array([fill * float(row.sum()) if border == CONSTANT else fill for _, row in terms],
                          accumulator)
-    row_folds = np.array([flat_src.dtype.kind in "biu" and _mirrored(row) for _, row in terms])
+    # a + b of two sums of integer pixels is exact and far from overflow; of floats, it may not be
+    integer_pixels = flat_src.dtype.kind in "biu"
+    mirrored = np.array([integer_pixels and _mirrored(row) for _, row in terms])
+    row_halves = _folds([row if integer_pixels and channels in _compiled.FOLD_STEPS else row[:0]
+                         for _, row in terms], accumulator, channels)
+    row_folds = (mirrored, *row_halves, channels)
+    column_folds = _folds([column if integer_pixels else column[:0] for column, _ in terms],
+                          accumulator, 1)
     store, saturation = store_rule(out, accumulator, accumulate)
     fill = accumulator.type(fill)
     kh = terms[0][0].size
@@ -124,15 +133,17 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     ring_rows = kh + 1 if pairs[0][-1] else kh
 
     def band(y_start, y_stop):
-        ring = np.empty((len(terms) * ring_rows, out_width * channels), accumulator)
+        ring_shape = (len(terms) * ring_rows, ring_width(out_width * channels, accumulator))
+        ring = _aligned_empty(ring_shape, accumulator)
         line = np.empty((1, laid_out_size(margins, margin_ends)), product)
-        acc = np.empty((2, out_width * channels), accumulator)
+        acc = _aligned_empty((2, out_width * channels), accumulator)
         owners = np.empty(ring.shape[0], np.int64)
-        scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], 5)), np.int64)
+        scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], kh + 1, 5)),
+                           np.int64)
         return _compiled.separable_rows(
-            flat_src, channels, *rows, *columns, pairs, origin[0], origin[1], border, margins,
-            margin_ends, row_fills, row_folds, flat_out, ring, line, acc, owners, scratch, y_start,
-            y_stop, store, saturation)
+            flat_src, channels, *rows, *columns, pairs, column_folds, origin[0], origin[1], border,
+            margins, margin_ends, row_fills, row_folds, flat_out, ring, line, acc, owners, scratch,
+            y_start, y_stop, store, saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
@@ -147,6 +158,57 @@ def _mirrored(row: np.ndarray) -> bool:
     """
     taps = np.trim_zeros(row)  # first to last non-zero tap: mirrored means a palindrome
     return np.count_nonzero(taps) >= 2 and np.array_equal(taps, taps[::-1])
+
+
+def _folded_half(column: np.ndarray):
+    """(centre, weights from the centre outwards) of a mirrored column of odd length (between its
+    first and last non-zero taps), the form `_compiled._folded_column_pair` sums; else None.
+
+    >>> _folded_half(np.array([0.0, 1, 4, 6, 4, 1]))
+    (3, array([6., 4., 1.]))
+    >>> _folded_half(np.array([1.0, 3, 3, 1])) is None  # even: no centre tap
+    True
+    """
+    first = np.flatnonzero(column)[:1]
+    taps = np.trim_zeros(column)
+    if not _mirrored(column) or taps.size % 2 == 0:
+        return None
+    centre = int(first[0]) + taps.size // 2
+    return centre, column[centre:centre + taps.size // 2 + 1]
+
+
+def _folds(vectors, accumulator, step):
+    """(halves, bounds, centres) for `_compiled.separable_rows`: each vector's `_folded_half`,
+    concatenated, centres in elements `step` apart; a vector without one (or empty: not folded)
+    gets no weights."""
+    halves = [_folded_half(vector) if vector.size else None for vector in vectors]
+    weights = [half[1] if half else np.zeros(0) for half in halves]
+    bounds = np.cumsum([0] + [w.size for w in weights]).astype(np.int64)
+    centres = np.array([half[0] * step if half else 0 for half in halves], np.int64)
+    return np.concatenate(weights).astype(accumulator), bounds, centres
+
+
+def _aligned_empty(shape, dtype) -> np.ndarray:
+    """np.empty(shape, dtype), its data starting on a cache line (vectors of a line then load
+    from one line each, not two)."""
+    dtype, line = np.dtype(dtype), _compiled.STREAM_LINE
+    size = int(np.prod(shape)) * dtype.itemsize
+    buffer = np.empty(size + line, np.uint8)
+    start = -buffer.ctypes.data % line
+    return buffer[start:start + size].view(dtype).reshape(shape)
+
+
+def ring_width(width: int, accumulator: np.dtype) -> int:
+    """Elements of a ring row holding `width`: an odd number of cache lines, so that the same
+    column of consecutive ring rows falls in different L1 sets (`_compiled._folded_column_block`
+    reads a column block from every ring row of its window; rows 16 KiB apart would share sets).
+
+    >>> ring_width(4096, np.dtype(np.float32)), ring_width(100, np.dtype(np.float64))
+    (4112, 104)
+    """
+    per_line = _compiled.STREAM_LINE // np.dtype(accumulator).itemsize
+    lines = -(-width // per_line)
+    return (lines + 1 - lines % 2) * per_line
 
 
 def _tap_lists(vectors, accumulator):
