@@ -120,8 +120,25 @@ def new_result(shape: tuple[int, ...], dtype) -> np.ndarray:
                 return np.empty(shape, dtype)
             block = np.empty(nbytes + PAGE, np.uint8)
             _blocks.append(block)
-        start = -block.ctypes.data % PAGE
-        return block[start:start + nbytes].view(dtype).reshape(shape)
+        return aligned_view(block, shape, dtype, PAGE)
+
+
+def aligned_empty(shape: tuple[int, ...], dtype, alignment: int) -> np.ndarray:
+    """Like ``np.empty(shape, dtype)``, its data starting at a multiple of `alignment` bytes.
+
+    >>> aligned_empty((3, 5), np.float32, 64).ctypes.data % 64
+    0
+    """
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    return aligned_view(np.empty(nbytes + alignment, np.uint8), shape, dtype, alignment)
+
+
+def aligned_view(block: np.ndarray, shape: tuple[int, ...], dtype, alignment: int) -> np.ndarray:
+    """A C-contiguous (shape, dtype) view of the bytes of `block` (uint8, alignment bytes more
+    than the view needs) from its first address that is a multiple of `alignment`."""
+    nbytes = math.prod(shape) * np.dtype(dtype).itemsize
+    start = -block.ctypes.data % alignment
+    return block[start:start + nbytes].view(dtype).reshape(shape)
 
 
 def _is_free(index: int) -> bool:

@@ -36,6 +36,7 @@ from . import _compiled
 from ._borders import CONSTANT
 from ._direct import flat_channels, flat_output, laid_out_size, margin_table, pair_table, store_rule
 from ._parallel import run_bands
+from ._results import aligned_empty
 
 
 def factor_tolerance(accumulator: np.dtype) -> float:
@@ -134,9 +135,10 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
 
     def band(y_start, y_stop):
         ring_shape = (len(terms) * ring_rows, ring_width(out_width * channels, accumulator))
-        ring = _aligned_empty(ring_shape, accumulator)
+        # rows on cache lines: each vector of a line loads from one line, not two
+        ring = aligned_empty(ring_shape, accumulator, _compiled.STREAM_LINE)
         line = np.empty((1, laid_out_size(margins, margin_ends)), product)
-        acc = _aligned_empty((2, out_width * channels), accumulator)
+        acc = aligned_empty((2, out_width * channels), accumulator, _compiled.STREAM_LINE)
         owners = np.empty(ring.shape[0], np.int64)
         scratch = np.empty((7, max(rows[0].size, columns[0].size, pairs[0][-1], kh + 1, 5)),
                            np.int64)
@@ -160,21 +162,21 @@ def _mirrored(row: np.ndarray) -> bool:
     return np.count_nonzero(taps) >= 2 and np.array_equal(taps, taps[::-1])
 
 
-def _folded_half(column: np.ndarray):
-    """(centre, weights from the centre outwards) of a mirrored column of odd length (between its
-    first and last non-zero taps), the form `_compiled._folded_column_pair` sums; else None.
+def _folded_half(vector: np.ndarray):
+    """(centre, weights from the centre outwards) of a mirrored row or column of odd length
+    (from its first to its last non-zero tap), the form `_compiled._folded_row_blocks` and
+    `_compiled._folded_column_pair` sum; else None.
 
     >>> _folded_half(np.array([0.0, 1, 4, 6, 4, 1]))
     (3, array([6., 4., 1.]))
     >>> _folded_half(np.array([1.0, 3, 3, 1])) is None  # even: no centre tap
     True
     """
-    first = np.flatnonzero(column)[:1]
-    taps = np.trim_zeros(column)
-    if not _mirrored(column) or taps.size % 2 == 0:
+    taps = np.trim_zeros(vector)
+    if not _mirrored(vector) or taps.size % 2 == 0:
         return None
-    centre = int(first[0]) + taps.size // 2
-    return centre, column[centre:centre + taps.size // 2 + 1]
+    centre = int(np.flatnonzero(vector)[0]) + taps.size // 2
+    return centre, vector[centre:centre + taps.size // 2 + 1]
 
 
 def _folds(vectors, accumulator, step):
@@ -186,16 +188,6 @@ def _folds(vectors, accumulator, step):
     bounds = np.cumsum([0] + [w.size for w in weights]).astype(np.int64)
     centres = np.array([half[0] * step if half else 0 for half in halves], np.int64)
     return np.concatenate(weights).astype(accumulator), bounds, centres
-
-
-def _aligned_empty(shape, dtype) -> np.ndarray:
-    """np.empty(shape, dtype), its data starting on a cache line (vectors of a line then load
-    from one line each, not two)."""
-    dtype, line = np.dtype(dtype), _compiled.STREAM_LINE
-    size = int(np.prod(shape)) * dtype.itemsize
-    buffer = np.empty(size + line, np.uint8)
-    start = -buffer.ctypes.data % line
-    return buffer[start:start + size].view(dtype).reshape(shape)
 
 
 def ring_width(width: int, accumulator: np.dtype) -> int:
