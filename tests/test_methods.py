@@ -422,6 +422,52 @@ def test_methods_on_rows_with_an_inside_equal_the_reference(data, method, border
     assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
 
 
+# --- other kernels: the sums of two output rows held in registers, a block at a time ---
+
+@given(data=st.data(), border=st.sampled_from(BORDERS), fill=st.sampled_from([0.0, 2.0, -3.5]),
+       image_dtype=st.sampled_from([np.float32, np.float64, np.uint8]), channels=st.integers(1, 4))
+def test_direct_sums_in_blocks_equal_the_reference(data, border, fill, image_dtype, channels):
+    """Rows of whole blocks and a tail, rows in pairs and alone, zero weights on NaN and inf."""
+    kernel = data.draw(kernels(max_side=7).filter(lambda k: k.shape[0] > 1 and k.any()))
+    height = data.draw(st.integers(1, 30))
+    width = data.draw(st.integers(1, 170 // channels + kernel.shape[1]))
+    image = data.draw(hnp.arrays(np.float64, (height, width, channels),
+                                 elements=st.integers(0, 255).map(float)))
+    if image_dtype != np.uint8:
+        spots = data.draw(st.lists(st.tuples(st.integers(0, height - 1), st.integers(0, width - 1),
+                                             st.sampled_from([np.nan, np.inf])), max_size=3))
+        for y, x, value in spots:
+            image[y, x, data.draw(st.integers(0, channels - 1))] = value
+    image = image.astype(image_dtype)
+    options = dict(border=border, fill=fill)
+    exact = reference.correlate(image.astype(np.float64), kernel, **options)
+    if image_dtype == np.uint8:
+        actual = imconv.correlate(image, kernel, dtype=np.uint8, method="direct", **options)
+        expected = reference.correlate(image, kernel, dtype=np.uint8, **options)
+        tie = np.abs(exact - np.floor(exact) - 0.5) <= 1e-5 * scale(image, kernel, fill)
+        np.testing.assert_array_equal(actual[~tie], expected[~tie])
+        return
+    actual = imconv.correlate(image, kernel.astype(image_dtype), method="direct", **options)
+    assert actual.dtype == image_dtype
+    tolerance = 1e-5 if image_dtype == np.float32 else 1e-12
+    finite_image = np.where(np.isfinite(image), image, 0)
+    assert_close(actual, exact, tolerance * scale(finite_image, kernel, fill))
+
+
+@pytest.mark.parametrize("image_dtype", [np.float32, np.float64, np.uint8, np.int32, np.float16])
+@pytest.mark.parametrize("result_dtype", [np.float32, np.float64])
+def test_direct_sums_a_column_alike_in_a_block_and_in_the_tail(rng, image_dtype, result_dtype):
+    """Columns 40-89 of a 100-wide image fall after its last whole block, of a 200-wide one in
+    a block: the same sums, bit for bit (a crop gives what the whole image gives)."""
+    largest = {np.float16: 200, np.uint8: 255}.get(image_dtype, 2e9)  # int32: values float32 rounds
+    image = (rng.random((40, 200)) * largest).astype(image_dtype)
+    kernel = rng.normal(size=(5, 5)).astype(result_dtype)
+    options = dict(method="direct", mode="valid", dtype=result_dtype)
+    narrow = imconv.correlate(image[:, :100], kernel, **options)
+    wide = imconv.correlate(image, kernel, **options)
+    np.testing.assert_array_equal(narrow[:, 40:90], wide[:, 40:90])
+
+
 # --- 3 x 3 kernels: each sum in registers, the image's rows read where they lie ---------
 
 def three_by_three(data):

@@ -17,11 +17,13 @@ kernel:
 
 Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
 included (what it shows past its ends comes from `margin_table`, about 3 kw
-values per image row, computed once per call), so every group of four taps is
-one pass over plain rows: no border arithmetic and no split of a row into its
-two ends and its inside. Float sums go straight into the output rows where they
-can (contiguous rows of the sums' type); else into two scratch rows, copied or
-streamed out (`store_rule`). Memory: the output, per thread two scratch rows and
+values per image row, computed once per call), so every tap reads a plain row:
+no border arithmetic and no split of a row into its two ends and its inside.
+Float sums of two rows are held in vector registers, a block of 64 bytes x 4
+per row at a time (`_compiled._pair_block`): each tap one multiply-add, each
+output stored once. Integer sums take four taps per pass over the rows. Float
+sums go straight into the output rows where they can (contiguous rows of the
+sums' type); else into two scratch rows, copied or streamed out (`store_rule`). Memory: the output, per thread two scratch rows and
 the ring; when the rings of all threads would be larger than the image (kernels
 nearly as tall as the image), every row is laid out once instead, shared. A
 contiguous copy of the image is made only when the caller's array is not
