@@ -11,7 +11,8 @@ two directions:
 - Down the columns, a running sum moves one row per output row: add the row
   entering the window, subtract the one leaving.
 
-Float images sum along the rows first: each image row's window sums are made
+Float images sum along the rows first (windows up to 8 wide straight, a block of
+vectors at a time: `_compiled._window_block`): each image row's window sums are made
 once, when the row enters the window, and wait in a ring of kh + 1 rows until
 it leaves; the running sums down the columns are float64. The row sums are
 float32 where the result is float32 (twice the SIMD lanes; within the float32
