@@ -498,8 +498,7 @@ def _pair_block(typingctx, acc0, acc1, which, lines, slots, taps, weights0, weig
     [x, x + B), the slices of `pair_table` (bounds, weights0/1, offsets): slice t is row
     lines[slots[t]] from element offsets[t], weighed by weights0/1[taps[t]]. B = FOLD_VECTORS lines
     of the sums' type; each sum starts at 0 and takes its slices in table order."""
-    if not (isinstance(acc0.dtype, types.Float) and acc0.dtype == acc1.dtype == weights0.dtype
-            and lines.layout == "C"):
+    if not _in_blocks(acc0, acc1, lines, slots, taps, weights0, weights1, offsets, bounds):
         return None
 
     def codegen(context, builder, signature, args):
@@ -612,6 +611,15 @@ def _pair_blocks(acc0, acc1, which, lines, slots, taps, weights0, weights1, offs
             acc1[x] = sum1 if assign else acc1[x] + sum1
 
 
+def _in_blocks(acc0, acc1, lines, slots, taps, weights0, weights1, offsets, bounds):
+    """Whether `_pair_block` sums these types: float sums, weights of their type, and arrays
+    whose elements lie next to each other (it reads them by address)."""
+    arrays = (acc0, acc1, lines, slots, taps, weights0, weights1, offsets, bounds)
+    return (isinstance(acc0.dtype, types.Float)
+            and acc0.dtype == acc1.dtype == weights0.dtype == weights1.dtype
+            and all(a.layout == "C" for a in arrays))
+
+
 def add_pair_slices(acc0, acc1, which, lines, slots, taps, weights0, weights1, offsets, bounds,
                     assign):
     """`_add_runs`, on rows set to 0 first if `assign` (float sums: `_pair_blocks`)."""
@@ -621,7 +629,7 @@ def add_pair_slices(acc0, acc1, which, lines, slots, taps, weights0, weights1, o
 @overload(add_pair_slices, jit_options=dict(nogil=True, _nrt=False))
 def _add_pair_slices(acc0, acc1, which, lines, slots, taps, weights0, weights1, offsets, bounds,
                      assign):
-    if isinstance(acc0.dtype, types.Float) and lines.layout == "C":
+    if _in_blocks(acc0, acc1, lines, slots, taps, weights0, weights1, offsets, bounds):
         def in_blocks(acc0, acc1, which, lines, slots, taps, weights0, weights1, offsets, bounds,
                       assign):
             _pair_blocks(acc0, acc1, which, lines, slots, taps, weights0, weights1, offsets,
