@@ -259,13 +259,13 @@ def test_box_uint8_output_equals_direct_except_at_half_ties(image, kernel, borde
 @pytest.mark.parametrize("width", [170, 171, 172, 400])
 @pytest.mark.parametrize("kernel_width", [1, 2, 7, 21, 64, 85])
 @pytest.mark.parametrize("order", ORDERS)
-@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
 def test_box_rows_wider_than_a_chunk(rng, width, kernel_width, order, dtype):
     """Rows of 3 x 170 = 510 to 1200 values cross the 512-value chunks of the sums along rows
-    (kernels up to 8 wide: the blocks of vectors of the rows-first sums, and their tails)."""
+    (windows up to 8 wide: summed in blocks of vectors, then a tail)."""
     image = (rng.random((6, width, 3)) * 255).astype(dtype)
-    kernel = np.full((3, kernel_width), 1 / 7, dtype)
-    tolerance = 1e-12 if dtype == np.float64 else 1e-5
+    kernel = np.full((3, kernel_width), 1 / 7, np.float32 if dtype == np.float32 else np.float64)
+    tolerance = 1e-5 if dtype == np.float32 else 1e-12
     for border in BORDERS:
         expected = reference.correlate(image.astype(np.float64), kernel, border=border, fill=2.0)
         with summing(order):

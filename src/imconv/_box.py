@@ -7,12 +7,12 @@ two directions:
   neighbours (four of one level make the next): a 21-wide window is 16 + 4 + 1,
   two passes to build the levels and one to add three numbers per pixel, all
   vectorised, where a running sum along the row would be a chain of additions
-  each waiting on the one before.
+  each waiting on the one before. Windows up to 8 wide are summed straight instead,
+  a block of vectors at a time (`_compiled._window_block`).
 - Down the columns, a running sum moves one row per output row: add the row
   entering the window, subtract the one leaving.
 
-Float images sum along the rows first (windows up to 8 wide straight, a block of
-vectors at a time: `_compiled._window_block`): each image row's window sums are made
+Float images sum along the rows first: each image row's window sums are made
 once, when the row enters the window, and wait in a ring of kh + 1 rows until
 it leaves; the running sums down the columns are float64. The row sums are
 float32 where the result is float32 (twice the SIMD lanes; within the float32

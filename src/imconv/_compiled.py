@@ -840,7 +840,10 @@ def box_band(src, channels, size_x, size_y, origin_x, origin_y, border, fill, we
         for i0 in range(0, target.size, WINDOW_CHUNK):  # chunks that stay in L1
             i1 = min(i0 + WINDOW_CHUNK, target.size)
             chunk = window[:i1 - i0]
-            _window_chunk(lines, start + i0, size_x, channels, terms, chunk)
+            if size_x <= WINDOW_BLOCKS_MAX:
+                _window_blocks(chunk, line, start + i0, size_x, channels)
+            else:
+                _window_chunk(lines, start + i0, size_x, channels, terms, chunk)
             n_nan += _store_scaled(chunk, target[i0:i1], store, saturation, weight)
     return n_nan
 
