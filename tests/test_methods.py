@@ -273,6 +273,19 @@ def test_box_rows_wider_than_a_chunk(rng, width, kernel_width, order, dtype):
         assert_close(actual, expected, tolerance * scale(image, kernel, 2.0))
 
 
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("order", ORDERS)
+def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
+    """Columns 40-89 of a 100-wide image fall after its last whole block, of a 200-wide one in
+    a block: the same window sums, bit for bit."""
+    image = (rng.random((40, 200)) * 255).astype(dtype)
+    kernel = np.full((3, 7), 1 / 21, dtype)
+    with summing(order):
+        narrow = imconv.correlate(image[:, :100], kernel, method="box", mode="valid")
+        wide = imconv.correlate(image, kernel, method="box", mode="valid")
+    np.testing.assert_array_equal(narrow[:, 40:90], wide[:, 40:90])
+
+
 @pytest.mark.parametrize("shape, kernel_shape", [((2, 16384), (1, 7)), ((16384, 2), (7, 1))])
 @pytest.mark.parametrize("order", ORDERS)
 def test_box_running_sums_do_not_drift_over_16k_pixels(rng, shape, kernel_shape, order):

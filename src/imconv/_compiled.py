@@ -1034,14 +1034,16 @@ def _window_blocks(target, line, start, size, channels):
     blocks_end = n - n % block
     for x in range(0, blocks_end, block):
         _window_block(target, line, start, size, channels, x)
-    for i in range(blocks_end, n):
+    zero = line.dtype.type(0)
+    for i in range(blocks_end, n):  # the block's order: even taps, odd taps, then both
         first = start + i
-        total = line[first] * 0
+        even = odd = zero
         for j in range(size // 2):
-            total += line[first + 2 * j * channels] + line[first + (2 * j + 1) * channels]
+            even += line[first + 2 * j * channels]
+            odd += line[first + (2 * j + 1) * channels]
         if size % 2:
-            total += line[first + (size - 1) * channels]
-        target[i] = total
+            even += line[first + (size - 1) * channels]
+        target[i] = even + odd
 
 
 @numba.njit(**_JIT)
