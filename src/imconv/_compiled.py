@@ -34,7 +34,7 @@ FUSED_TAPS = 4  # taps added per pass over the accumulator row (see _fused_pass)
 FOLD_VECTORS = 4  # vectors of STREAM_LINE bytes per output row in one _folded_*_block
 FOLD_STEPS = (1, 3, 4)  # channel counts that _folded_row_blocks compiles a body for
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
-WINDOW_BLOCKS_MAX = 8  # the widest box window a float row sums straight (see _window_block)
+WINDOW_BLOCKS_MAX = 8  # the widest box window summed straight along a row (see _window_block)
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
 # No function here asks numba to inline it (inline="always"): numba types an inlined body

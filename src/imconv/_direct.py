@@ -23,12 +23,12 @@ Float sums of two rows are held in vector registers, a block of 64 bytes x 4
 per row at a time (`_compiled._pair_block`): each tap one multiply-add, each
 output stored once. Integer sums take four taps per pass over the rows. Float
 sums go straight into the output rows where they can (contiguous rows of the
-sums' type); else into two scratch rows, copied or streamed out (`store_rule`). Memory: the output, per thread two scratch rows and
-the ring; when the rings of all threads would be larger than the image (kernels
-nearly as tall as the image), every row is laid out once instead, shared. A
-contiguous copy of the image is made only when the caller's array is not
-C-contiguous (views with steps, negative strides, one channel of a per-channel
-kernel).
+sums' type); else into two scratch rows, copied or streamed out (`store_rule`).
+Memory: the output, per thread two scratch rows and the ring; when the rings of
+all threads would be larger than the image (kernels nearly as tall as the
+image), every row is laid out once instead, shared. A contiguous copy of the
+image is made only when the caller's array is not C-contiguous (views with
+steps, negative strides, one channel of a per-channel kernel).
 """
 
 from __future__ import annotations
