@@ -1,5 +1,6 @@
 """Every method gives the reference's result within the accuracy contract, and keeps the NaN rule."""
 
+import contextlib
 from unittest import mock
 
 import numpy as np
@@ -218,13 +219,19 @@ def test_separable_allocates_no_image_sized_buffer():
 
 # --- box: running sums -----------------------------------------------------------------
 
-ORDERS = ["rows first", "columns first"]
+ORDERS = ["rows first, running sums", "rows first, straight columns", "columns first"]
 
 
+@contextlib.contextmanager
 def summing(order: str):
     """Within it, box sums float images in `order`, whatever their size (small test images
-    would otherwise always sum columns first: rings taller than the image)."""
-    return mock.patch.object(_box, "sums_rows_first", lambda dtype, *_: dtype.kind == "f" and order == ORDERS[0])
+    would otherwise always sum columns first: rings taller than the image), and rows first
+    by running sums down the columns or by straight sums of every window's column."""
+    rows_first = order != ORDERS[2]
+    straight_max = 10 ** 6 if order == ORDERS[1] else 0
+    with mock.patch.object(_box, "sums_rows_first", lambda dtype, *_: dtype.kind == "f" and rows_first), \
+            mock.patch.object(_box, "STRAIGHT_COLUMNS_MAX", straight_max):
+        yield
 
 
 @st.composite
@@ -330,8 +337,10 @@ def test_box_integer_images_equal_the_reference(dtype, kernel, fill, data):
 def test_box_is_weighed_only_where_it_could_win():
     image = np.ones((1024, 1024), np.float32)
     assert "box" not in imconv.explain(image, "sharpen", echo=None).predicted_ms       # not constant
-    assert "box" not in imconv.explain(image, np.ones((3, 3)), method="direct", echo=None).predicted_ms
-    assert "box" in imconv.explain(image, np.ones((3, 3)), method="box", echo=None).predicted_ms
+    tall = np.ones((9, 9))  # running sums down its columns: box needs finite data (a scan)
+    assert "box" not in imconv.explain(image, tall, method="direct", echo=None).predicted_ms
+    assert "box" in imconv.explain(image, tall, method="box", echo=None).predicted_ms
+    assert "box" in imconv.explain(image, np.ones((3, 3)), method="direct", echo=None).predicted_ms
 
 
 @pytest.mark.parametrize("bad", [np.nan, np.inf])
@@ -352,22 +361,62 @@ def test_box_is_never_chosen_for_non_finite_data(bad):
 @pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
 @pytest.mark.parametrize("border", BORDERS)
 @pytest.mark.parametrize("order", ORDERS)
-def test_box_left_to_itself_redoes_non_finite_images_by_separable_passes(rng, bad, border, order, monkeypatch):
-    monkeypatch.setattr(_box, "sums_rows_first", lambda dtype, *_: order == ORDERS[0])
+def test_box_left_to_itself_keeps_the_nan_rule(rng, bad, border, order):
+    """Running sums notice the NaN or inf they met, and the image is redone by separable
+    passes; straight sums (no subtraction) keep the rule as they go."""
     image = (rng.random((700, 300)) * 255).astype(np.float32)
     kernel = np.full((31, 31), 1 / 31 ** 2, np.float32)
     request = prepare(image, kernel, border=border, fill=0.0, mode="same", anchor=None, dtype=None,
                       convolution=False)
-    assert plan(request, box_checks_itself=True).method == "box"  # what compute runs: no scan
-    np.testing.assert_array_equal(imconv.correlate(image, kernel, border=border),
-                                  imconv.correlate(image, kernel, border=border, method="box"))
-    image[650, 7] = bad  # in the last thread's band
-    actual = imconv.correlate(image, kernel, border=border)
-    np.testing.assert_array_equal(actual, imconv.correlate(image, kernel, border=border,
-                                                           method="separable"))
+    with summing(order):
+        assert plan(request, box_checks_itself=True).method == "box"  # what compute runs: no scan
+        np.testing.assert_array_equal(imconv.correlate(image, kernel, border=border),
+                                      imconv.correlate(image, kernel, border=border, method="box"))
+        tolerance = 1e-5 * scale(image, kernel)
+        image[650, 7] = bad  # in the last thread's band
+        actual = imconv.correlate(image, kernel, border=border)
     expected = reference.correlate(image.astype(np.float64), kernel.astype(np.float64), border=border)
     np.testing.assert_array_equal(np.isnan(actual), np.isnan(expected))
     np.testing.assert_array_equal(np.isinf(actual), np.isinf(expected))
+    if order == ORDERS[1]:
+        finite = np.isfinite(expected)
+        assert_close(actual[finite], expected[finite], tolerance)
+    else:
+        np.testing.assert_array_equal(actual, imconv.correlate(image, kernel, border=border,
+                                                               method="separable"))
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_box_straight_sums_do_not_depend_on_the_threads(monkeypatch, rng, dtype):
+    """Bands of odd heights split the pairs of rows that straight sums take together (running
+    sums start again at each band: their last bits depend on where the bands begin)."""
+    image = (rng.random((301, 150, 3)) * 255).astype(dtype)
+    image[rng.random(image.shape) < 0.002] = np.nan  # straight sums keep the rule as they go
+    kernel = np.full((5, 4), 1 / 20)
+    monkeypatch.setattr(_parallel, "MIN_WORK_PER_BAND", 1)  # a band per thread, however small
+    results = []
+    for threads in ("1", "2", "3", "7"):
+        monkeypatch.setenv("IMCONV_NUM_THREADS", threads)
+        with summing(ORDERS[1]):
+            results.append(imconv.correlate(image, kernel, border="reflect101", method="box"))
+    for result in results[1:]:
+        np.testing.assert_array_equal(result, results[0])
+    expected = reference.correlate(image.astype(np.float64), kernel, border="reflect101")
+    tolerance = (1e-5 if dtype == np.float32 else 1e-12) * scale(np.nan_to_num(image), kernel)
+    assert_close(results[0], expected, tolerance)
+
+
+def test_box_of_a_few_rows_takes_non_finite_images():
+    """Straight sums keep the NaN rule: box applies to any float image, by name or by choice."""
+    image = np.ones((2048, 2048), np.float32)
+    image[5, 5] = np.nan
+    kernel = np.full((3, 3), 1 / 9, np.float32)
+    assert "box" in imconv.explain(image, kernel, echo=None).predicted_ms
+    actual = imconv.correlate(image, kernel, method="box")
+    assert np.isnan(actual[4:7, 4:7]).all() and np.isnan(actual).sum() == 9
+    assert _box.keeps_nan_rule(image.dtype, (_box.STRAIGHT_COLUMNS_MAX, 9), 2048)
+    assert not _box.keeps_nan_rule(image.dtype, (_box.STRAIGHT_COLUMNS_MAX + 1, 9), 2048)
+    assert not _box.keeps_nan_rule(np.dtype(np.uint8), (3, 3), 2048)
 
 
 def test_box_refuses_kernels_that_are_not_constant():
@@ -715,8 +764,9 @@ def test_box_allocates_no_image_sized_buffer(order):
     with summing(order):
         imconv.correlate(image[:32, :32], kernel, method="box")  # compile first
         extra = bytes_beyond_result(lambda: imconv.correlate(image, kernel, method="box"))
-    if order == "rows first":  # per thread: a ring of 22 float32 rows of row sums, two levels
-        per_thread = 22 * 1024 * 4 + 2 * 1044 * 4 + 1024 * 8  # of sums along a row, float64 sums
+    if order != "columns first":  # per thread: a ring of 22 float32 rows of row sums, two levels
+        # of sums along a row, float64 running sums or two float32 rows of straight sums
+        per_thread = 22 * 1024 * 4 + 2 * 1044 * 4 + 1024 * 8
     else:  # a row of column sums and two levels of sums along it
         per_thread = 3 * 1044 * 8
     assert extra <= 2 * per_thread + 64 * 1024, f"{extra} bytes beyond the output"

@@ -17,7 +17,9 @@ wins. Box, low-rank and FFT cannot keep the NaN rule; they are candidates only
 for finite data, and the image is scanned for NaN and inf (``scan_ns``) only
 when one of them would win. When computing (``box_checks_itself``), box is
 priced without the scan: it notices NaN and inf in its running sums and then
-redoes the image by separable passes (`_box`).
+redoes the image by separable passes (`_box`). Box kernels of a few rows on float
+images are summed without running sums down the columns and keep the rule
+(`_box.keeps_nan_rule`): box is then a candidate for any data.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from ._arguments import Request
-from ._box import box_weight, is_finite, window_steps
+from ._box import box_weight, is_finite, keeps_nan_rule, window_steps
 from ._direct import integer_form, sums_3x3_in_registers
 from ._dtypes import working_image
 from ._fft import fft_precision, transformed_per_pixel
@@ -65,6 +67,9 @@ def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = F
     """
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
     costs, finite_only = _candidate_costs(request)
+    if "box" in finite_only and np.isfinite(request.fill) and keeps_nan_rule(
+            request.image.dtype, request.kernel.shape, request.image.shape[0]):
+        costs["box"] = finite_only.pop("box")
     if request.method == "auto" and "box" in finite_only and np.isfinite(request.fill):
         box = finite_only.pop("box")
         if box_checks_itself or is_finite(request.image, request.fill):
