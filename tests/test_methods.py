@@ -781,3 +781,20 @@ def test_box_on_integer_images_sums_exactly(data, kernel, border, mode, image_dt
     expected = reference.correlate(image, kernel, **options)
     actual = imconv.correlate(image, kernel, method="box", **options)
     assert_close(actual, expected, 1e-12 * scale(image, kernel, fill))
+
+
+# --- a single-precision result of a float64 kernel sums in float32, as filter2D does ---
+
+@given(data=st.data(), method=st.sampled_from(["direct", "separable", "lowrank", "box", "fft"]),
+       border=st.sampled_from(BORDERS), result=st.sampled_from([np.float32, np.complex64]))
+def test_single_precision_results_of_double_kernels_are_within_the_contract(data, method, border,
+                                                                              result):
+    strategy = {"lowrank": low_rank_kernels(), "box": box_kernels()}.get(method, rank_one_kernels())
+    kernel = data.draw(strategy).real
+    image = data.draw(images(dtype=np.float32, channels=(None, 3)))
+    assert prepare(image, kernel, border=border, fill=0.0, mode="same", anchor=None, dtype=result,
+                   convolution=False).accumulator == np.float32
+    expected = reference.correlate(image.astype(np.float64), kernel, border=border)
+    actual = imconv.correlate(image, kernel, border=border, dtype=result, method=method)
+    assert actual.dtype == result
+    assert_close(actual, expected, 1e-5 * scale(image, kernel))

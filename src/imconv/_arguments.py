@@ -67,7 +67,7 @@ def prepare(image, kernel, *, border, fill, mode, anchor, dtype, convolution,
     result = _dtypes.requested_result_dtype(dtype, default, None if out is None else f"out of dtype {dtype}")
     return Request(image=image, kernel=kernel, origin=origin, out_shape=out_shape,
                    border=border, fill=fill, result_dtype=result,
-                   accumulator=_dtypes.accumulator_dtype(default, result),
+                   accumulator=_dtypes.accumulator_dtype(image.dtype, default, result),
                    image_was_2d=image_was_2d, method=method)
 
 

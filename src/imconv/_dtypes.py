@@ -7,8 +7,10 @@ The rules, in one place:
   float64 array; complex64/complex128 when either is complex, with the same
   precision rule. A kernel given by name or as nested Python lists is "weak",
   like a Python scalar in NumPy: only its kind (real or complex) counts.
-* Sums accumulate in float32 for integer, bool, float16 and float32 images and
-  in float64 when the result is float64, so integer images never overflow.
+* Sums accumulate in floating point, so integer images never overflow: in
+  float64 when the result, or the default result, is float64 or complex128; in
+  float32 otherwise, and for a float32 or complex64 result of an image that is
+  not double, whatever the kernel's type (as OpenCV's filter2D sums).
 * An integer ``dtype`` rounds half to even and saturates to the type's range
   (OpenCV's ``saturate_cast``): ``dtype=np.uint8`` never wraps around. NaN cannot
   be stored in an integer type and is an error.
@@ -67,10 +69,23 @@ def requested_result_dtype(dtype, default: np.dtype, name: str | None = None) ->
     return requested
 
 
-def accumulator_dtype(default: np.dtype, result: np.dtype) -> np.dtype:
-    """Real float type the sums are kept in: float64 if either dtype asks for double."""
-    double = default in (np.float64, np.complex128) or result in (np.float64, np.complex128)
-    return np.dtype(np.float64 if double else np.float32)
+def accumulator_dtype(image: np.dtype, default: np.dtype, result: np.dtype) -> np.dtype:
+    """Real float type the sums are kept in: float64 where the result or the default result
+    is double, except for a single-precision result of a single-precision (or integer)
+    image, which sums in float32 whatever the kernel's type, as OpenCV's filter2D does.
+
+    >>> f32, f64, u8 = np.dtype(np.float32), np.dtype(np.float64), np.dtype(np.uint8)
+    >>> accumulator_dtype(f32, f64, f32), accumulator_dtype(f64, f64, f32)
+    (dtype('float32'), dtype('float64'))
+    >>> accumulator_dtype(u8, f64, u8), accumulator_dtype(u8, f32, u8)
+    (dtype('float64'), dtype('float32'))
+    >>> accumulator_dtype(f32, f32, f64)
+    dtype('float64')
+    """
+    double = (np.float64, np.complex128)
+    single_result = result in (np.float32, np.complex64) and image not in double
+    asks_double = result in double or (default in double and not single_result)
+    return np.dtype(np.float64 if asks_double else np.float32)
 
 
 def largest_magnitude(image_dtype: np.dtype, fill: float) -> float:
