@@ -225,8 +225,35 @@ def _fused_pair_pass(acc0, acc1, src, source_rows, taps, weights0, weights1, off
     s3 = src[source_rows[g + 3], start + offsets[t3]:stop + offsets[t3]]
     for i in range(a0.size):
         x0, x1, x2, x3 = s0[i], s1[i], s2[i], s3[i]
-        a0[i] += (u0 * x0 + u1 * x1) + (u2 * x2 + u3 * x3)
-        a1[i] += (v0 * x0 + v1 * x1) + (v2 * x2 + v3 * x3)
+        a0[i] = _narrow(a0[i] + _four_products(u0, u1, u2, u3, x0, x1, x2, x3, a0), a0)
+        a1[i] = _narrow(a1[i] + _four_products(v0, v1, v2, v3, x0, x1, x2, x3, a1), a1)
+
+
+@numba.njit(**_JIT)
+def _four_products(w0, w1, w2, w3, x0, x1, x2, x3, acc):
+    """(w0 x0 + w1 x1) + (w2 x2 + w3 x3), each step `_narrow`ed to `acc`'s integer sums."""
+    first = _narrow(_narrow(w0 * _narrow(x0, acc), acc) + _narrow(w1 * _narrow(x1, acc), acc), acc)
+    second = _narrow(_narrow(w2 * _narrow(x2, acc), acc) + _narrow(w3 * _narrow(x3, acc), acc), acc)
+    return _narrow(first + second, acc)
+
+
+def _narrow(value, acc):
+    """`value` in the type of `acc`'s integer sums, float values as they are.
+
+    Exact: wrapping sums give the true total wherever it fits, and `_direct.integer_form`
+    picks a type it fits. numba computes small integers in int64, and the two rows' four
+    int64 products did not vectorise (one pass over 4096 int16 sums of uint8 pixels: 2.2
+    us, 0.96 us narrowed).
+    """
+    return value
+
+
+@overload(_narrow, jit_options=dict(nogil=True, _nrt=False))
+def _narrow_overload(value, acc):
+    if isinstance(acc.dtype, types.Integer):
+        sum_type = acc.dtype
+        return lambda value, acc: sum_type(value)
+    return lambda value, acc: value
 
 
 @numba.njit(**_JIT)
