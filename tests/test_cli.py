@@ -308,7 +308,7 @@ def test_learn_digits_draws_its_progress_on_a_terminal(tmp_path):
     pytest.importorskip("sklearn")
     leader, follower = pty.openpty()
     process = subprocess.Popen([str(IMCONV), "learn", "digits", "--epochs", "2", "-o", "out"], cwd=tmp_path,
-                               stderr=follower, stdout=subprocess.PIPE)
+                               stderr=follower, stdout=subprocess.DEVNULL)
     os.close(follower)
     drawn = b""
     while True:  # read as it goes: a full terminal buffer would block the writer
