@@ -34,11 +34,12 @@ steps, negative strides, one channel of a per-channel kernel).
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 
 from . import _compiled, _dtypes
-from ._borders import index_map
+from ._borders import CONSTANT, index_map
 from ._memo import by_value
 from ._parallel import num_threads, run_bands
 from ._results import pages_written
@@ -87,36 +88,66 @@ def correlate_direct(src: np.ndarray, kernel: np.ndarray, out: np.ndarray, *, or
         for c in range(src.shape[2]))
 
 
+class _Tables(NamedTuple):
+    """What the direct method derives from a kernel and the types of a call (`_tables`)."""
+
+    scale: float | None        # integer sums (`integer_form`): their scale, else None
+    accumulator: np.dtype      # the sums' type (int16 or int32 for integer sums)
+    fill: np.generic           # the fill in the sums' type
+    weights: np.ndarray        # `tap_table`
+    rows: np.ndarray
+    columns: np.ndarray
+    pairs: tuple               # `pair_table`
+    product: np.dtype          # weight times pixel
+    dense_3x3: np.ndarray      # the nine weights where `sums_3x3_in_registers`, else empty
+    kh: int                    # rows and columns read: up to the last non-zero tap, or all
+    kw: int                    # three of a 3 x 3 kernel summed in registers
+
+
+@by_value  # one lookup per call for every table below, not one per table
+def _tables(kernel: np.ndarray, image_dtype: np.dtype, out_dtype: np.dtype, fill: float,
+            accumulator: np.dtype, channels: int, accumulate: bool) -> _Tables:
+    exact = integer_form(kernel, image_dtype, out_dtype, fill)
+    scale = None
+    if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
+        kernel, scale = exact
+        accumulator = kernel.dtype
+    weights, rows, columns = tap_table(kernel, accumulator)
+    fill = accumulator.type(fill)
+    register_3x3 = sums_3x3_in_registers(kernel.shape, image_dtype, fill, accumulate,
+                                         integer_sums=exact is not None)
+    dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
+    kh, kw = ((3, 3) if register_3x3
+              else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1))
+    return _Tables(scale, accumulator, fill, weights, rows, columns,
+                   pair_table(weights, rows, columns, channels),
+                   np.result_type(image_dtype, weights.dtype), dense_3x3, kh, kw)
+
+
 def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, accumulate):
     channels = src.shape[2]
     out_height, out_width, _ = out.shape
     flat_src, flat_out = flat_channels(src), flat_output(out)
-    store, saturation = store_rule(out, accumulator, accumulate)
-    exact = integer_form(kernel, flat_src.dtype, out.dtype, fill)
-    if exact is not None:  # sums in int16 or int32, then scaled, rounded and saturated
-        kernel, scale = exact
-        accumulator = kernel.dtype
-        # float64: the type 64-bit outputs saturate in (`_store_row` scales the sums in float64)
-        store, saturation = store_rule(out, np.dtype(np.float64), False, scale, integer_sums=True)
-    weights, rows, columns = tap_table(kernel, accumulator)
-    fill = accumulator.type(fill)
-    pairs = pair_table(weights, rows, columns, channels)
-    product = np.result_type(flat_src.dtype, weights.dtype)
-    register_3x3 = sums_3x3_in_registers(kernel.shape, flat_src.dtype, fill, accumulate,
-                                         integer_sums=exact is not None)
+    tables = _tables(kernel, flat_src.dtype, out.dtype, fill, accumulator, channels, accumulate)
+    if tables.scale is None:
+        store, saturation = store_rule(out, accumulator, accumulate)
+    else:  # float64: the type 64-bit outputs saturate in (`_store_row` scales in float64)
+        store, saturation = store_rule(out, np.dtype(np.float64), False, tables.scale,
+                                       integer_sums=True)
+    accumulator, fill, weights = tables.accumulator, tables.fill, tables.weights
+    register_3x3, kh = tables.dense_3x3.size > 0, tables.kh
     # Sums go straight into the output rows when they can: one pass less per row (summing
     # in scratch rows and streaming those out measured slower: float32 dense 9 x 9 at
     # 4096², 27.0 ms in place, 30.6 ms streamed).
-    in_place = exact is None and out.dtype == accumulator and flat_out.flags.c_contiguous
-    dense_3x3 = kernel.astype(accumulator).ravel() if register_3x3 else np.empty(0, accumulator)
-    # rows and columns read: up to the last non-zero tap, or all three of a 3 x 3 kernel
-    kh, kw = ((3, 3) if register_3x3
-              else (int(rows.max(initial=0)) + 1, int(columns.max(initial=0)) + 1))
-    margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
-                                        product)
-    # read by the 3 x 3 sums under a constant border (otherwise a stand-in of the same type)
-    fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype) if register_3x3 else flat_src[0],
-                 np.full(margins.shape[1], fill, margins.dtype))
+    in_place = tables.scale is None and out.dtype == accumulator and flat_out.flags.c_contiguous
+    margins, margin_ends = margin_table(flat_src, channels, tables.kw, origin[1], out_width, border,
+                                        fill, tables.product)
+    # read by the 3 x 3 sums under a constant border; elsewhere stand-ins of the same types
+    if border == CONSTANT and register_3x3:
+        fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype),
+                     np.full(margins.shape[1], fill, margins.dtype))
+    else:
+        fill_rows = (flat_src[0], margins[0])
     every_row = None
     if not register_3x3 and (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
         # rings of kh + 1 rows per thread would outgrow the image: lay out each row once (the
@@ -135,9 +166,10 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
         else:
             lines, owners = every_row, np.empty(0, np.int64)
         return _compiled.correlate_rows(
-            flat_src, channels, weights, rows, columns * channels, origin[0], origin[1], border,
-            fill, margins, margin_ends, flat_out, scratch, lines, owners, taps, slots, pairs,
-            dense_3x3, fill_rows, y_start, y_stop, store, saturation, in_place)
+            flat_src, channels, weights, tables.rows, tables.columns * channels, origin[0],
+            origin[1], border, fill, margins, margin_ends, flat_out, scratch, lines, owners, taps,
+            slots, tables.pairs, tables.dense_3x3, fill_rows, y_start, y_stop, store, saturation,
+            in_place)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
@@ -183,13 +215,13 @@ def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, ou
     >>> margins.tolist(), ends.tolist()   # replicate: position i reads image column i - 1
     ([[0.0, 0.0, 1.0, 2.0]], [4, 4])
     """
-    elements, outside, shift, left = _margin_elements(flat_src.shape[1] // channels, channels, kw,
+    elements, outside, margin_ends = _margin_elements(flat_src.shape[1] // channels, channels, kw,
                                                       origin_x, out_width, border)
     dtype = flat_src.dtype if _holds(flat_src.dtype, fill) else product_dtype
     margins = np.take(flat_src, elements, axis=1).astype(dtype, copy=False)
-    if outside.any():
+    if outside is not None:
         margins[:, outside] = fill
-    return margins, np.array([left, left + shift], np.int64) * channels
+    return margins, margin_ends
 
 
 def _holds(dtype: np.dtype, value) -> bool:
@@ -198,6 +230,8 @@ def _holds(dtype: np.dtype, value) -> bool:
     >>> _holds(np.dtype(np.uint8), 3.0), _holds(np.dtype(np.uint8), -3.5), _holds(np.dtype(np.uint8), 0.5)
     (True, False, False)
     """
+    if value == 0:  # every type holds it (the usual fill): no need to convert
+        return True
     try:
         with np.errstate(invalid="ignore", over="ignore"):
             return bool(dtype.type(value) == value)
@@ -212,7 +246,8 @@ def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:
 
 @by_value
 def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_width: int, border: int):
-    """`margin_table`'s columns of the flat image, those that read the fill, the shift and left."""
+    """`margin_table`'s columns of the flat image, those that read the fill (None: none do) and
+    the margin ends (shared: not to be changed)."""
     total = out_width + kw - 1
     left, right = origin_x + kw - 1, width + origin_x - (kw - 1)
     if width <= 4 * kw or left >= right:
@@ -220,7 +255,9 @@ def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_widt
     positions = np.concatenate([np.arange(left), np.arange(right, total)])
     image_columns = index_map(positions - origin_x, width, border)
     elements = (np.maximum(image_columns, 0)[:, None] * channels + np.arange(channels)).ravel()
-    return elements, np.repeat(image_columns < 0, channels), right - left, left
+    outside = np.repeat(image_columns < 0, channels)
+    return (elements, outside if outside.any() else None,
+            np.array([left, right], np.int64) * channels)
 
 
 @by_value

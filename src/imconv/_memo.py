@@ -36,8 +36,8 @@ def by_value(function):
 
     @functools.wraps(function)
     def kept_function(*args):
-        key = tuple(_value_key(a) for a in args)
-        if any(part is None for part in key):
+        key = _key(args)
+        if key is None:
             return function(*args)
         with lock:
             if key in kept:
@@ -53,10 +53,18 @@ def by_value(function):
     return kept_function
 
 
-def _value_key(value):
-    """A hashable stand-in for `value`, equal for equal values; None: do not keep."""
-    if isinstance(value, np.ndarray):
-        if value.size > _LARGEST_KEYED:
-            return None
-        return ("array", value.dtype.str, value.shape, value.tobytes())
-    return (type(value).__name__, value)
+def _key(args: tuple):
+    """A hashable stand-in for the values of `args`, equal for equal values; None: do not keep.
+
+    Arrays by type, shape and bytes; anything else by its class and itself (1, 1.0 and True
+    are equal, and hash alike, in Python, but may not give the same result).
+    """
+    parts = []
+    for value in args:
+        if isinstance(value, np.ndarray):
+            if value.size > _LARGEST_KEYED:
+                return None
+            parts.append((value.dtype.str, value.shape, value.tobytes()))
+        else:
+            parts.append((value.__class__, value))
+    return tuple(parts)

@@ -49,8 +49,8 @@ def run_bands(task, n_rows: int, work_per_row: int) -> list:
 
     One band per thread, and at least MIN_WORK_PER_BAND of work (multiply-adds) in each.
     """
-    by_work = max(1, n_rows * work_per_row // MIN_WORK_PER_BAND)
-    n_bands = max(1, min(num_threads(), n_rows, by_work))
+    by_work = n_rows * work_per_row // MIN_WORK_PER_BAND
+    n_bands = 1 if by_work <= 1 else min(num_threads(), n_rows, by_work)
     bounds = [n_rows * b // n_bands for b in range(n_bands + 1)]
     if n_bands == 1:
         return [task(0, n_rows)]
