@@ -547,74 +547,70 @@ def _pair_block(typingctx, acc0, acc1, which, lines, slots, taps, weights0, weig
         slots_data, taps_data = data(4, slots_type), data(5, taps_type)
         offsets_data, bounds_data = data(8, offsets_type), data(9, bounds_type)
         weights = data(6, weights_type), data(7, weights_type)
-        x, assign, count = args[10], args[11], args[12]
-        _whole_or_part(builder, count, lanes, lambda masks: _emit_pair_block(
-            builder, masks, acc_rows, args[2], lines_array, stride, slots_data, taps_data,
-            offsets_data, bounds_data, weights, x, assign, lines_type, vector, loaded, fma, bits))
+        which, x, assign, count = args[2], args[10], args[11], args[12]
+
+        def emit(masks):  # the block, its loads and stores limited to `masks` where given
+            i64 = ir.IntType(64)
+            zero = ir.Constant(vector, None)
+            sums = [[cgutils.alloca_once_value(builder, zero) for _ in range(FOLD_VECTORS)]
+                    for _ in range(2)]
+
+            def to_sums(value):
+                if isinstance(lines_type.dtype, types.Float):
+                    if lines_type.dtype.bitwidth == bits:
+                        return value
+                    widen = lines_type.dtype.bitwidth < bits
+                    return (builder.fpext if widen else builder.fptrunc)(value, vector)
+                if lines_type.dtype.signed:
+                    return builder.sitofp(value, vector)
+                return builder.uitofp(value, vector)
+
+            def run(kind, rows):
+                lo = builder.load(builder.gep(bounds_data, [i64(kind)]))
+                hi = builder.load(builder.gep(bounds_data, [i64(kind + 1)]))
+                with cgutils.for_range_slice(builder, lo, hi, i64(1)) as (t, _):
+                    slot = builder.load(builder.gep(slots_data, [t]))
+                    offset = builder.load(builder.gep(offsets_data, [t]))
+                    start = builder.add(builder.mul(slot, stride), builder.add(x, offset))
+                    values = [to_sums(v) for v in _load_block(
+                        builder, _vectors_at(builder, lines_array.data, start, loaded),
+                        lines_type.dtype.bitwidth // 8, masks)]
+                    tap = builder.load(builder.gep(taps_data, [t]))
+                    for row in rows:
+                        w = _splat(builder, vector, builder.load(builder.gep(weights[row], [tap])))
+                        for value, cell in zip(values, sums[row]):
+                            builder.store(builder.call(fma, [w, value, builder.load(cell)]), cell)
+
+            first = builder.icmp_signed("!=", which, which.type(2))
+            second = builder.icmp_signed("!=", which, which.type(1))
+            with builder.if_else(builder.and_(first, second)) as (both, alone):
+                with both:
+                    run(0, (0, 1))
+                with alone:
+                    with builder.if_else(first) as (only_first, only_second):
+                        with only_first:
+                            run(0, (0,))
+                        with only_second:
+                            run(0, (1,))
+            for kind, flag in ((1, first), (2, second)):
+                with builder.if_then(flag):
+                    run(kind, (kind - 1,))
+            for row, flag in ((0, first), (1, second)):
+                with builder.if_then(flag):
+                    pointers = _vectors_at(builder, acc_rows[row], x, vector)
+                    with builder.if_else(assign) as (set_sums, add_sums):
+                        with set_sums:
+                            _store_block(builder, [builder.load(cell) for cell in sums[row]],
+                                         pointers, bits // 8, masks)
+                        with add_sums:
+                            old = _load_block(builder, pointers, bits // 8, masks)
+                            _store_block(builder, [builder.fadd(o, builder.load(cell))
+                                                   for o, cell in zip(old, sums[row])],
+                                         pointers, bits // 8, masks)
+
+        _whole_or_part(builder, count, lanes, emit)
     return types.void(acc0, acc1, which, lines, slots, taps, weights0, weights1, offsets, bounds,
                       x, types.boolean, types.intp), codegen
-
-
-def _emit_pair_block(builder, masks, acc_rows, which, lines_array, stride, slots_data, taps_data,
-                     offsets_data, bounds_data, weights, x, assign, lines_type, vector, loaded, fma,
-                     bits):
-    """The body of `_pair_block`, its loads and stores limited to `masks` where given."""
-    i64 = ir.IntType(64)
-    zero = ir.Constant(vector, None)
-    sums = [[cgutils.alloca_once_value(builder, zero) for _ in range(FOLD_VECTORS)]
-            for _ in range(2)]
-
-    def to_sums(value):
-        if isinstance(lines_type.dtype, types.Float):
-            if lines_type.dtype.bitwidth == bits:
-                return value
-            widen = lines_type.dtype.bitwidth < bits
-            return (builder.fpext if widen else builder.fptrunc)(value, vector)
-        if lines_type.dtype.signed:
-            return builder.sitofp(value, vector)
-        return builder.uitofp(value, vector)
-
-    def run(kind, rows):
-        lo = builder.load(builder.gep(bounds_data, [i64(kind)]))
-        hi = builder.load(builder.gep(bounds_data, [i64(kind + 1)]))
-        with cgutils.for_range_slice(builder, lo, hi, i64(1)) as (t, _):
-            start = builder.add(builder.mul(builder.load(builder.gep(slots_data, [t])), stride),
-                                builder.add(x, builder.load(builder.gep(offsets_data, [t]))))
-            values = [to_sums(v) for v in _load_block(
-                builder, _vectors_at(builder, lines_array.data, start, loaded),
-                lines_type.dtype.bitwidth // 8, masks)]
-            tap = builder.load(builder.gep(taps_data, [t]))
-            for row in rows:
-                w = _splat(builder, vector, builder.load(builder.gep(weights[row], [tap])))
-                for value, cell in zip(values, sums[row]):
-                    builder.store(builder.call(fma, [w, value, builder.load(cell)]), cell)
-
-    first = builder.icmp_signed("!=", which, which.type(2))
-    second = builder.icmp_signed("!=", which, which.type(1))
-    with builder.if_else(builder.and_(first, second)) as (both, alone):
-        with both:
-            run(0, (0, 1))
-        with alone:
-            with builder.if_else(first) as (only_first, only_second):
-                with only_first:
-                    run(0, (0,))
-                with only_second:
-                    run(0, (1,))
-    for kind, flag in ((1, first), (2, second)):
-        with builder.if_then(flag):
-            run(kind, (kind - 1,))
-    for row, flag in ((0, first), (1, second)):
-        with builder.if_then(flag):
-            pointers = _vectors_at(builder, acc_rows[row], x, vector)
-            with builder.if_else(assign) as (set_sums, add_sums):
-                with set_sums:
-                    _store_block(builder, [builder.load(cell) for cell in sums[row]], pointers,
-                                 bits // 8, masks)
-                with add_sums:
-                    old = _load_block(builder, pointers, bits // 8, masks)
-                    _store_block(builder, [builder.fadd(o, builder.load(cell))
-                                           for o, cell in zip(old, sums[row])],
-                                 pointers, bits // 8, masks)
 
 
 @numba.njit(**_JIT)
@@ -1452,8 +1448,8 @@ def _load_block(builder, pointers, align, masks):
     if masks is None:
         return [builder.load(p, align=align) for p in pointers]
     vector = pointers[0].type.pointee
-    load = _masked_intrinsic(builder, "load", vector, lambda mask: ir.FunctionType(
-        vector, [vector.as_pointer(), ir.IntType(32), mask, vector]), masks[0].type)
+    load = _masked_intrinsic(builder, "load", vector, ir.FunctionType(
+        vector, [vector.as_pointer(), ir.IntType(32), masks[0].type, vector]))
     return [builder.call(load, [p, ir.IntType(32)(align), m, ir.Constant(vector, None)])
             for p, m in zip(pointers, masks)]
 
@@ -1465,23 +1461,24 @@ def _store_block(builder, values, pointers, align, masks):
             builder.store(value, pointer, align=align)
         return
     vector = values[0].type
-    store = _masked_intrinsic(builder, "store", vector, lambda mask: ir.FunctionType(
-        ir.VoidType(), [vector, vector.as_pointer(), ir.IntType(32), mask]), masks[0].type)
+    store = _masked_intrinsic(builder, "store", vector, ir.FunctionType(
+        ir.VoidType(), [vector, vector.as_pointer(), ir.IntType(32), masks[0].type]))
     for value, pointer, mask in zip(values, pointers, masks):
         builder.call(store, [value, pointer, ir.IntType(32)(align), mask])
 
 
-def _masked_intrinsic(builder, kind, vector, signature, mask):
+def _masked_intrinsic(builder, kind, vector, signature):
+    """LLVM's masked load or store (`kind`) of `vector`s, of type `signature`."""
     element = vector.element
     code = (f"i{element.width}" if isinstance(element, ir.IntType)
             else "f64" if isinstance(element, ir.DoubleType) else "f32")
     name = f"llvm.masked.{kind}.v{vector.count}{code}.p0"
-    return builder.module.globals.get(name) or ir.Function(builder.module, signature(mask), name)
+    return builder.module.globals.get(name) or ir.Function(builder.module, signature, name)
 
 
 def _lane_masks(builder, count, lanes):
-    """For a block of FOLD_VECTORS vectors of `lanes`: None where it is whole (`count` >= its
-    elements), else one mask per vector with the lanes of its first `count` elements on."""
+    """For a block of FOLD_VECTORS vectors of `lanes`: one mask per vector, with the lanes of the
+    block's first `count` elements on."""
     i64 = ir.IntType(64)
     limit = _splat(builder, ir.VectorType(i64, lanes), count)
     return [builder.icmp_signed("<", ir.Constant(ir.VectorType(i64, lanes),

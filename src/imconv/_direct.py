@@ -61,7 +61,6 @@ def flat_output(out: np.ndarray) -> np.ndarray:
     return np.reshape(out, (out_height, out_width * channels), copy=False)
 
 
-@by_value
 def tap_table(kernel: np.ndarray, accumulator: np.dtype):
     """Weights, rows and columns of the non-zero taps of a real 2-D kernel, row by row.
 
