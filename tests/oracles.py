@@ -22,8 +22,9 @@ SIGNAL_BOUNDARIES = ("fill", "wrap", "symm")
 def scale(image, kernel, fill=0.0) -> float:
     """sum|k| x max|image|: the size a rounding error is measured against."""
     image = np.asarray(image)
-    # in float64: np.abs of int16 -32768 wraps around to -32768
-    largest = float(np.abs(image.astype(np.float64)).max()) if image.size else 0.0
+    # in float64 (complex128): np.abs of int16 -32768 wraps around to -32768
+    wide = image.astype(np.result_type(image.dtype, np.float64))
+    largest = float(np.abs(wide).max()) if image.size else 0.0
     biggest = max(largest, abs(fill), 1.0)
     return float(np.abs(np.asarray(kernel)).sum()) * biggest
 
