@@ -13,9 +13,11 @@ two directions:
 - Down the columns, a running sum moves one row per output row: add the row
   entering the window, subtract the one leaving. Float images and kernels of up to
   STRAIGHT_COLUMNS_MAX rows sum every window's column straight instead, two output
-  rows at a time (`_compiled._column_block`): at 4096^2 float32 on two threads, a
-  3 x 3 box took 5.8-6.0 ms so against 6.6-6.8 by running sums, 5 x 5 6.8 against
-  7.0, and 7 x 7 the same (7.2-7.8): wider, the loads cost more than they save.
+  rows at a time (`_compiled._column_block`): at 4096^2 float32 on two threads, into
+  `out=`, a 7 x 7 box took 6.1-6.4 ms so against 7.2-7.3 by running sums, 9 x 9
+  7.7 against 8.2 (float64 14.9 against 15.8; 2048^2 RGB float32 6.1 against 6.4),
+  11 x 11 the same and 15 x 15 13.3 against 9.9: wider, the loads cost more than
+  they save.
 
 Float images sum along the rows first: each image row's window sums are made
 once, when the row enters the window, and wait in a ring of kh + 1 rows until
@@ -51,7 +53,7 @@ from ._direct import flat_channels, flat_output, store_rule
 from ._parallel import num_threads, run_bands
 from ._separable import correlate_separable
 
-STRAIGHT_COLUMNS_MAX = 5
+STRAIGHT_COLUMNS_MAX = 9
 
 
 def box_weight(kernel: np.ndarray):
@@ -106,7 +108,7 @@ def keeps_nan_rule(image_dtype: np.dtype, kernel_shape, image_height: int) -> bo
     exactly the windows that hold them, as the rule wants, with a finite fill.
 
     >>> float32 = np.dtype(np.float32)
-    >>> keeps_nan_rule(float32, (5, 5), 4096), keeps_nan_rule(float32, (7, 7), 4096)
+    >>> keeps_nan_rule(float32, (9, 9), 4096), keeps_nan_rule(float32, (11, 11), 4096)
     (True, False)
     """
     return kernel_shape[0] <= STRAIGHT_COLUMNS_MAX and sums_rows_first(image_dtype, kernel_shape[0],
