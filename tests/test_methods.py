@@ -11,10 +11,11 @@ from hypothesis.extra import numpy as hnp
 
 import imconv
 from imconv import reference
-from imconv import _box, _parallel
+from imconv import _box, _compiled, _direct, _parallel
 from imconv._arguments import prepare
 from imconv._direct import integer_form
 from imconv._planner import plan
+from imconv._results import aligned_empty
 from imconv._separable import lowrank_factors, separable_factors
 from oracles import (BORDERS, MODES, assert_close, bytes_beyond_result, images, kernels, per_channel,
                      scale)
@@ -291,6 +292,26 @@ def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
         narrow = imconv.correlate(image[:, :100], kernel, method="box", mode="valid")
         wide = imconv.correlate(image, kernel, method="box", mode="valid")
     np.testing.assert_array_equal(narrow[:, 40:90], wide[:, 40:90])
+
+
+@pytest.mark.parametrize("border", BORDERS)
+def test_box_straight_sums_alike_in_one_pass_and_through_scratch_rows(rng, border):
+    """Straight column sums go into the result's rows themselves where they can, the two image
+    rows entering the window summed in the same pass (`_compiled._pair_of_rows_then_columns`);
+    into a result that streams (9 MB, on written pages) from an address that is no multiple
+    of a cache line they go through scratch rows, each image row summed on its own: the same
+    sums, bit for bit."""
+    image = rng.random((1100, 2048)).astype(np.float32)
+    kernel = np.full((7, 5), 1 / 35, np.float32)
+    in_one_pass = aligned_empty(image.shape, np.float32, 64)
+    in_one_pass[:] = 0  # written pages: the result streams
+    block = np.zeros(image.nbytes + 64, np.uint8)
+    start = (4 - block.ctypes.data) % 64  # 4 bytes past a cache line
+    through_scratch = block[start:start + image.nbytes].view(np.float32).reshape(image.shape)
+    for out in (in_one_pass, through_scratch):
+        assert _direct.store_rule(out, np.dtype(np.float32), False)[0] == _compiled.STORE_STREAM
+        imconv.correlate(image, kernel, border=border, out=out)
+    np.testing.assert_array_equal(through_scratch, in_one_pass)
 
 
 @pytest.mark.parametrize("method, kernel", [

@@ -156,7 +156,7 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
         def straight_band(y0, y1):
             n_nan = _compiled.box_band_straight(
                 flat_src, channels, kw, kh, ox, oy, border, sum_fill, weight, flat_out,
-                np.empty((levels + 1, line_length), sum_type), base,
+                np.empty((max(levels + 1, 2), line_length), sum_type), base,  # two: see _fuses
                 np.empty(terms_shape, np.int64),
                 np.empty((kh + 1, out_width * channels), sum_type), np.empty(kh + 1, np.int64),
                 np.empty(kh + 1, np.int64), np.empty((2, out_width * channels), sum_type), direct,
