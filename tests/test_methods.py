@@ -296,11 +296,11 @@ def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
 
 @pytest.mark.parametrize("border", BORDERS)
 def test_box_straight_sums_alike_in_one_pass_and_through_scratch_rows(rng, border):
-    """Straight column sums go into the result's rows themselves where they can, the two image
-    rows entering the window summed in the same pass (`_compiled._pair_of_rows_then_columns`);
-    into a result that streams (9 MB, on written pages) from an address that is no multiple
-    of a cache line they go through scratch rows, each image row summed on its own: the same
-    sums, bit for bit."""
+    """Straight column sums go into the result's rows themselves where they can; into a result
+    that streams (9 MB, on written pages) from an address that is no multiple of a cache line
+    they go through scratch rows: the same sums, bit for bit. (The image rows that enter
+    the window sum in the same pass as the columns, `_compiled._pair_of_rows_then_columns`,
+    except at the start of a band: `test_box_straight_sums_do_not_depend_on_the_threads`.)"""
     image = rng.random((1100, 2048)).astype(np.float32)
     kernel = np.full((7, 5), 1 / 35, np.float32)
     in_one_pass = aligned_empty(image.shape, np.float32, 64)
@@ -431,8 +431,10 @@ def test_box_left_to_itself_keeps_the_nan_rule(rng, bad, border, order):
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_box_straight_sums_do_not_depend_on_the_threads(monkeypatch, rng, dtype):
-    """Bands of odd heights split the pairs of rows that straight sums take together (running
-    sums start again at each band: their last bits depend on where the bands begin)."""
+    """Bands of odd heights split the pairs of rows that straight sums take together, and a band
+    sums the image rows of its first window one at a time, the others two at a time with the
+    columns (running sums start again at each band: their last bits depend on where the bands
+    begin)."""
     image = (rng.random((301, 150, 3)) * 255).astype(dtype)
     image[rng.random(image.shape) < 0.002] = np.nan  # straight sums keep the rule as they go
     kernel = np.full((5, 4), 1 / 20)

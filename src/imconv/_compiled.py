@@ -957,28 +957,27 @@ def box_band_straight(src, channels, size_x, size_y, origin_x, origin_y, border,
             needed = (i > 0 or which & 1) and (i < size_y or which & 2)
             if needed and owners[slot] != p:
                 entering |= 1 if i == size_y - 1 else 2 if i == size_y else 4
-        if direct.shape[0] and entering == 3 and _fuses(src, top + size_y - 1, size_x, border,
-                                                         lines):
+        straight = direct.shape[0] > 0  # into the rows of `out`, else through `acc`
+        row0 = direct[y] if straight and which & 1 else acc[0]
+        row1 = direct[y + 1] if straight and which & 2 else acc[1]
+        streams = straight and store == STORE_STREAM
+        if entering == 3 and _fuses(src, top + size_y - 1, size_x, border, lines):
             # the usual pair: the two entering rows and the sums down, a block at a time
             _pair_of_rows_then_columns(src, top + size_y - 1, channels, size_x, border, fill,
-                                       lines, base, start, ring, slots, direct[y], direct[y + 1],
-                                       which, acc.dtype.type(scale), store == STORE_STREAM)
+                                       lines, base, start, ring, slots, row0, row1, which,
+                                       acc.dtype.type(scale), streams)
             owners[slots[size_y - 1]], owners[slots[size_y]] = top + size_y - 1, top + size_y
+        else:
+            for i in range(count):
+                p = top + i
+                needed = (i > 0 or which & 1) and (i < size_y or which & 2)
+                if needed and owners[slots[i]] != p:
+                    _row_window_sums(src, p, channels, size_x, border, fill, lines, base, start,
+                                     terms, ring[slots[i]])
+                    owners[slots[i]] = p
+            _column_sums(row0, row1, which, ring, slots, acc.dtype.type(scale), streams)
+        if straight:
             continue
-        for i in range(count):
-            p = top + i
-            needed = (i > 0 or which & 1) and (i < size_y or which & 2)
-            if needed and owners[slots[i]] != p:
-                _row_window_sums(src, p, channels, size_x, border, fill, lines, base, start,
-                                 terms, ring[slots[i]])
-                owners[slots[i]] = p
-        if direct.shape[0]:  # straight into the rows of `out`
-            row0 = direct[y] if which & 1 else acc[0]
-            row1 = direct[y + 1] if which & 2 else acc[1]
-            _column_sums(row0, row1, which, ring, slots, acc.dtype.type(scale),
-                         store == STORE_STREAM)
-            continue
-        _column_sums(acc[0], acc[1], which, ring, slots, acc.dtype.type(scale), False)
         if which & 1:
             n_nan += _store_row(acc[0], out[y], store, saturation)
         if which & 2:
