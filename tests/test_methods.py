@@ -15,7 +15,6 @@ from imconv import _box, _compiled, _direct, _parallel
 from imconv._arguments import prepare
 from imconv._direct import integer_form
 from imconv._planner import plan
-from imconv._results import aligned_empty
 from imconv._separable import lowrank_factors, separable_factors
 from oracles import (BORDERS, MODES, assert_close, bytes_beyond_result, images, kernels, per_channel,
                      scale)
@@ -295,23 +294,29 @@ def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
 
 
 @pytest.mark.parametrize("border", BORDERS)
-def test_box_straight_sums_alike_in_one_pass_and_through_scratch_rows(rng, border):
-    """Straight column sums go into the result's rows themselves where they can; into a result
-    that streams (9 MB, on written pages) from an address that is no multiple of a cache line
-    they go through scratch rows: the same sums, bit for bit. (The image rows that enter
-    the window sum in the same pass as the columns, `_compiled._pair_of_rows_then_columns`,
-    except at the start of a band: `test_box_straight_sums_do_not_depend_on_the_threads`.)"""
+def test_box_straight_sums_alike_however_the_result_is_stored(rng, border):
+    """Straight column sums go into the result's rows themselves: a result that streams (9 MB,
+    on written pages) by non-temporal stores of whole cache lines, from the first line of
+    each row where its rows start off a line (4 bytes past one here); else through scratch
+    rows. The same sums, bit for bit. (The image rows that enter the window sum in the same
+    pass as the columns, `_compiled._pair_of_rows_then_columns`, except at the start of a
+    band: `test_box_straight_sums_do_not_depend_on_the_threads`.)"""
     image = rng.random((1100, 2048)).astype(np.float32)
     kernel = np.full((7, 5), 1 / 35, np.float32)
-    in_one_pass = aligned_empty(image.shape, np.float32, 64)
-    in_one_pass[:] = 0  # written pages: the result streams
-    block = np.zeros(image.nbytes + 64, np.uint8)
-    start = (4 - block.ctypes.data) % 64  # 4 bytes past a cache line
-    through_scratch = block[start:start + image.nbytes].view(np.float32).reshape(image.shape)
-    for out in (in_one_pass, through_scratch):
+    block = np.empty(2 * image.nbytes + 128, np.uint8)
+    block[:] = 0  # written pages: the results stream
+    first = (-block.ctypes.data) % 64
+    on_lines = block[first:first + image.nbytes].view(np.float32).reshape(image.shape)
+    second = first + image.nbytes + 64 + 4  # 4 bytes past a cache line
+    off_lines = block[second:second + image.nbytes].view(np.float32).reshape(image.shape)
+    for out in (on_lines, off_lines):
         assert _direct.store_rule(out, np.dtype(np.float32), False)[0] == _compiled.STORE_STREAM
+        assert _box._stores_straight(out, np.dtype(np.float32), _compiled.STORE_STREAM)
         imconv.correlate(image, kernel, border=border, out=out)
-    np.testing.assert_array_equal(through_scratch, in_one_pass)
+    with mock.patch.object(_box, "_stores_straight", lambda *_: False):
+        through_scratch = imconv.correlate(image, kernel, border=border)
+    np.testing.assert_array_equal(off_lines, on_lines)
+    np.testing.assert_array_equal(through_scratch, on_lines)
 
 
 @pytest.mark.parametrize("method, kernel", [

@@ -121,8 +121,9 @@ def _stores_straight(flat_out: np.ndarray, sum_type: np.dtype, store: int) -> bo
         return False
     if store == _compiled.STORE_COPY:
         return True
+    # rows at one offset in a cache line: each streams from its first line on (_stream_head)
     line = _compiled.STREAM_LINE
-    return (store == _compiled.STORE_STREAM and flat_out.ctypes.data % line == 0
+    return (store == _compiled.STORE_STREAM and flat_out.ctypes.data % flat_out.itemsize == 0
             and flat_out.strides[0] % line == 0)
 
 

@@ -935,10 +935,10 @@ def box_band_straight(src, channels, size_x, size_y, origin_x, origin_y, border,
     (size_y + 1,) scratch, the position each ring row holds; slots: int64 (size_y + 1,)
     scratch; acc: (2, out.shape[1]) of the lines' type. direct: `out` itself, where it is
     C-contiguous, of the lines' type, stored by STORE_COPY or STORE_STREAM and, for the
-    latter, its rows aligned to STREAM_LINE: the sums are stored there straight from the
-    registers; else an empty array (`acc`, then `_store_row`). Rows go in pairs (even, odd)
-    whatever the bands, and a row sums alike alone and in its pair. Other arguments as
-    for `box_band`. Returns the NaN count of `_store_row`.
+    latter, its rows a whole number of STREAM_LINE apart: the sums are stored there
+    straight from the registers; else an empty array (`acc`, then `_store_row`). Rows go
+    in pairs (even, odd) whatever the bands, and a row sums alike alone and in its pair.
+    Other arguments as for `box_band`. Returns the NaN count of `_store_row`.
     """
     start = (base - origin_x) * channels
     count = size_y + 1
@@ -1056,11 +1056,26 @@ def _column_block(typingctx, acc0, acc1, which, ring, slots, scale, x, stream, c
 @numba.njit(**_JIT)
 def _column_sums(acc0, acc1, which, ring, slots, scale, stream):
     """`_column_block` along whole rows, the last block cut short where the row ends inside it
-    (by plain stores)."""
+    (by plain stores); streamed rows that start off a cache line, from their first line on
+    (`_stream_head`)."""
     n = acc0.size
     block = FOLD_VECTORS * (STREAM_LINE // acc0.itemsize)
-    for x in range(0, n, block):
+    head = _stream_head(acc0, acc1, which, stream)
+    if head:
+        _column_block(acc0, acc1, which, ring, slots, scale, 0, stream, head)
+    for x in range(head, n, block):
         _column_block(acc0, acc1, which, ring, slots, scale, x, stream, n - x)
+
+
+@numba.njit(**_JIT)
+def _stream_head(acc0, acc1, which, stream):
+    """The elements before the first cache line of the rows `which` asks for, where they stream
+    (rows at one offset in a line: a stride of whole lines), else 0: those go by plain stores,
+    the rest by whole blocks from that line on."""
+    if not stream:
+        return 0
+    address = acc0.ctypes.data if which & 1 else acc1.ctypes.data
+    return min(acc0.size, (-address % STREAM_LINE) // acc0.itemsize)
 
 
 @numba.njit(**_JIT)
@@ -1157,6 +1172,7 @@ def _pair_of_rows_then_columns(src, position, channels, size, border, fill, line
     shift = start - base * channels
     n = acc0.size
     block = FOLD_VECTORS * (STREAM_LINE // acc0.itemsize)
+    head = _stream_head(acc0, acc1, which, stream)
     for x in range(0, n, block):
         if x0 <= x < x1:
             _window_block(target_a, row_a, shift, size, channels, x, block)
@@ -1164,7 +1180,14 @@ def _pair_of_rows_then_columns(src, position, channels, size, border, fill, line
         else:
             _window_block(target_a, line_a, start, size, channels, x, n - x)
             _window_block(target_b, line_b, start, size, channels, x, n - x)
-        _column_block(acc0, acc1, which, ring, slots, scale, x, stream, n - x)
+        if head == 0:
+            _column_block(acc0, acc1, which, ring, slots, scale, x, stream, n - x)
+        else:  # the columns up to x + head, whose row sums are all in: a block from a line on
+            c = max(x - block + head, 0)
+            _column_block(acc0, acc1, which, ring, slots, scale, c, stream, min(x + head, n) - c)
+    last = (n - 1) // block * block + head  # where the columns after the last block start
+    if head and last < n:
+        _column_block(acc0, acc1, which, ring, slots, scale, last, stream, n - last)
 
 
 @numba.njit(**_JIT)
