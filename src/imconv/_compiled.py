@@ -954,8 +954,7 @@ def box_band_straight(src, channels, size_x, size_y, origin_x, origin_y, border,
             p = top + i
             slot = p % count
             slots[i] = slot
-            needed = (i > 0 or which & 1) and (i < size_y or which & 2)
-            if needed and owners[slot] != p:
+            if _is_read(i, which, size_y) and owners[slot] != p:
                 entering |= 1 if i == size_y - 1 else 2 if i == size_y else 4
         straight = direct.shape[0] > 0  # into the rows of `out`, else through `acc`
         row0 = direct[y] if straight and which & 1 else acc[0]
@@ -970,8 +969,7 @@ def box_band_straight(src, channels, size_x, size_y, origin_x, origin_y, border,
         else:
             for i in range(count):
                 p = top + i
-                needed = (i > 0 or which & 1) and (i < size_y or which & 2)
-                if needed and owners[slots[i]] != p:
+                if _is_read(i, which, size_y) and owners[slots[i]] != p:
                     _row_window_sums(src, p, channels, size_x, border, fill, lines, base, start,
                                      terms, ring[slots[i]])
                     owners[slots[i]] = p
@@ -984,6 +982,13 @@ def box_band_straight(src, channels, size_x, size_y, origin_x, origin_y, border,
             n_nan += _store_row(acc[1], out[y + 1], store, saturation)
     end_stores(store)
     return n_nan
+
+
+@numba.njit(**_JIT)
+def _is_read(i, which, size_y):
+    """Whether a pair of output rows (`which`: bit 1 the first, bit 2 the second) reads window
+    row i of size_y + 1: the top one only for the first, the bottom one only for the second."""
+    return (i > 0 or which & 1) and (i < size_y or which & 2)
 
 
 # The columns of a small box are summed straight from the ring of row sums, a block
