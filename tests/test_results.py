@@ -16,6 +16,7 @@ MiB = 1 << 20
 def kept(monkeypatch):
     """No blocks kept from other tests; every result, however small, from a kept block."""
     monkeypatch.setattr(_results, "_blocks", [])
+    monkeypatch.setattr(_results, "_reused", set())
     monkeypatch.setattr(_results, "SMALLEST", 0)
     monkeypatch.delenv("IMCONV_RESULT_MEMORY_MB", raising=False)
     return _results._blocks
@@ -41,6 +42,20 @@ def test_a_dropped_result_lends_its_memory_to_the_next(kept):
     assert address(_results.new_result((40, 50), np.float32)) == where
     assert address(_results.new_result((2000,), np.float32)) == where  # same size, other shape
     assert len(kept) == 1
+
+
+def test_a_block_handed_out_again_counts_as_written_without_asking_the_kernel(kept, monkeypatch):
+    monkeypatch.setattr(_results, "_mincore", None)  # the kernel cannot be asked: not written
+    first = _results.new_result((40, 50), np.float32)
+    assert not _results.pages_written(first)
+    del first
+    again = _results.new_result((40, 50), np.float32)
+    assert _results.pages_written(again) and _results.pages_written(again[::2, 1:])
+    assert not _results.pages_written(np.empty((40, 50), np.float32))
+    monkeypatch.setenv("IMCONV_RESULT_MEMORY_MB", "0")
+    del again
+    _results.new_result((40, 50), np.float32)  # gives the free block back, and forgets it
+    assert kept == [] and _results._reused == set()
 
 
 def test_kept_blocks_stay_within_the_limit(kept, monkeypatch):

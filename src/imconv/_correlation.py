@@ -12,6 +12,7 @@ from ._direct import correlate_direct
 from ._fft import correlate_fft
 from ._planner import Plan, kernel_terms
 from ._planner import plan as make_plan
+from ._recent_calls import request_and_method
 from ._results import new_result
 from ._separable import correlate_separable
 
@@ -137,8 +138,9 @@ def convolve(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor
 def _correlate_or_convolve(image, kernel, border, fill, mode, anchor, dtype, method, out, *,
                            convolution):
     """Check the arguments (convolution becomes correlation there), then compute."""
-    return compute(prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
-                           dtype=dtype, convolution=convolution, method=method, out=out), out)
+    request, chosen = request_and_method(image, kernel, out, border, fill, mode, anchor, dtype,
+                                         method, convolution)
+    return compute(request, out, chosen)
 
 
 def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=None, dtype=None,
@@ -156,14 +158,17 @@ def explain(image, kernel, *, border="replicate", fill=0.0, mode="same", anchor=
     return plan
 
 
-def compute(request: Request, given: np.ndarray | None = None) -> np.ndarray:
+def compute(request: Request, given: np.ndarray | None = None,
+            method: str | None = None) -> np.ndarray:
     """Run a checked request: one real correlation pass per real/imaginary part.
 
     `given`: an array of the result's shape and type to write into (see `check_out`).
     The methods write straight into it when its rows are contiguous and it shares no
     memory with the image; otherwise into a new array, copied into it at the end.
+    `method`: as the plan for computing chooses it, if known already.
     """
-    method = make_plan(request, describe=False, box_checks_itself=True).method
+    if method is None:
+        method = make_plan(request, describe=False, box_checks_itself=True).method
     if given is not None:
         check_out(given, request)
     in_place = given is not None and given.flags.c_contiguous and not np.may_share_memory(

@@ -48,6 +48,7 @@ class Plan:
     method: str
     predicted_ms: dict[str, float] = field(default_factory=dict)
     description: str = ""
+    read_image: bool = False  # whether the choice rests on the image's values (a scan for NaN)
 
     def __str__(self) -> str:
         lines = [self.description]
@@ -67,11 +68,14 @@ def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = F
     """
     pixels = request.out_shape[0] * request.out_shape[1] * request.channels
     costs, finite_only = _candidate_costs(request)
+    scans = request.image.dtype.kind in "fc"  # is_finite reads only float and complex images
+    read_image = False
     if "box" in finite_only and np.isfinite(request.fill) and keeps_nan_rule(
             request.image.dtype, request.kernel.shape, request.image.shape[0]):
         costs["box"] = finite_only.pop("box")
     if request.method == "auto" and "box" in finite_only and np.isfinite(request.fill):
         box = finite_only.pop("box")
+        read_image = scans and not box_checks_itself
         if box_checks_itself or is_finite(request.image, request.fill):
             costs["box"] = box
     if finite_only:
@@ -80,6 +84,7 @@ def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = F
         finite_only = {method: ns + scan for method, ns in finite_only.items()}
         wanted = request.method in finite_only or (
             request.method == "auto" and min(finite_only.values()) < min(costs.values()))
+        read_image = read_image or (scans and wanted)
         if wanted and is_finite(request.image, request.fill):  # only then is the image scanned
             costs.update(finite_only)
     predicted = {method: ns * pixels / 1e6 for method, ns in costs.items()}
@@ -87,7 +92,7 @@ def plan(request: Request, *, describe: bool = True, box_checks_itself: bool = F
     if method not in predicted:
         raise ValueError(f"method={method!r} does not apply: {_why_not(method, finite_only)}; use "
                          "method='auto' or 'direct'")
-    return Plan(method, predicted, _describe(request) if describe else "")
+    return Plan(method, predicted, _describe(request) if describe else "", read_image)
 
 
 @by_value

@@ -23,7 +23,8 @@ dense 5 x 5 to 15 x 15 kernels ran 1.1-1.2x faster into page-aligned results;
 see the commit that made them for the numbers.
 
 Whether a result's memory has been written before, `pages_written` asks the
-kernel (``mincore``): the methods stream their rows (non-temporal stores, see
+kernel (``mincore``), unless it is a kept block handed out again (written by the
+call it was made for); the methods stream their rows (non-temporal stores, see
 `_direct.store_rule`) only into pages that are. The kernel zeroes a new page
 through the cache; a streaming store then has to push those zeroes out first,
 and on new pages streamed results ran 0.91-0.97x as fast as plain ones.
@@ -55,6 +56,7 @@ _DEFAULT_LIMIT_MB = 128
 
 PAGE = 4096  # results start on a page: kept blocks hold one page more than their result
 _blocks: list[np.ndarray] = []   # oldest first; uint8, one per kept result size
+_reused: set[int] = set()        # ids of the kept blocks handed out more than once
 _lock = threading.Lock()
 
 
@@ -69,6 +71,8 @@ def pages_written(array: np.ndarray) -> bool:
     >>> pages_written(fresh)
     True
     """
+    if array.base is not None and id(array.base) in _reused:
+        return True  # a kept block (views of views refer to it) that an earlier result wrote
     if _mincore is None or array.nbytes == 0:
         return False
     size = mmap.PAGESIZE  # the system's page, which mincore asks to be aligned to
@@ -152,6 +156,7 @@ def _free_block(nbytes: int) -> np.ndarray | None:
     for index in range(len(_blocks)):
         if _blocks[index].size == nbytes + PAGE and _is_free(index):
             _blocks.append(_blocks.pop(index))
+            _reused.add(id(_blocks[-1]))
             return _blocks[-1]
     return None
 
@@ -166,6 +171,7 @@ def _give_back_free(until: int) -> None:
     index = 0
     while index < len(_blocks) and _kept_bytes() > until:
         if _is_free(index):
+            _reused.discard(id(_blocks[index]))
             del _blocks[index]
         else:
             index += 1
