@@ -35,6 +35,8 @@ FOLD_VECTORS = 4  # vectors of STREAM_LINE bytes per output row in one _folded_*
 FOLD_STEPS = (1, 3, 4)  # channel counts that _folded_row_blocks compiles a body for
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 WINDOW_BLOCKS_MAX = 8  # the widest box window summed straight along a row (see _window_block)
+MARGIN_SLOTS = 5  # rows of margins a band gathers into (`_margin_row`): 0-3 for the 3 x 3 sums,
+MARGIN_LAY_OUT = 4  # and this one for laying out a row
 
 _JIT = dict(cache=True, nogil=True, error_model="numpy", fastmath={"contract"}, _nrt=False)
 # No function here asks numba to inline it (inline="always"): numba types an inlined body
@@ -399,9 +401,10 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
     one pass over a plain row. lines holds either a ring of R = kh + 1 positions
     (owners: the position in each row, -2**62 for none), or, when owners is empty,
     every image row, prepared by the caller, and a last row of `fill`.
-    margins, margin_ends: `_direct.margin_table` and the elements of a line read
-    from the image itself. acc: two scratch rows of Wout * channels floats, which
-    also set the precision of the sums, or `out` itself if in_place; taps, slots:
+    margins: the band's own (positions, elements, rows) of `_direct.margin_table`, to
+    gather each row's margins into (`_margin_row`); margin_ends: the elements of a
+    line read from the image itself. acc: two scratch rows of Wout * channels
+    floats, which also set the precision of the sums, or `out` itself if in_place; taps, slots:
     int64 scratch of twice the taps.
     pairs: `pair_table`'s (bounds, weights, rows, offsets) for two output rows at once.
     dense_3x3: the nine weights of a 3 x 3 kernel, zeros included, for `_rows_3x3`
@@ -464,11 +467,23 @@ def correlate_rows(src, channels, weights, rows, offsets, origin_y, origin_x, bo
 
 @numba.njit(**_JIT)
 def _row_at(position, src, margins, fill_rows, border):
-    """The image row at `position` through the border and its row of margins (`fill_rows`' outside)."""
+    """The image row at `position` through the border and its margins, gathered into margin row
+    position % 4 (four positions in a row: four rows); `fill_rows` outside the image."""
     sy = source_index(position, src.shape[0], border)
     if sy < 0:
         return fill_rows[0], fill_rows[1]
-    return src[sy], margins[sy]
+    _margin_row(margins, src[sy], position & 3)
+    return src[sy], margins[2][position & 3]
+
+
+@numba.njit(**_JIT)
+def _margin_row(margins, src_row, slot):
+    """Gather into row `slot` of the margin rows what image row `src_row` shows at its margins
+    (`_direct.margin_table`; the fill where it reads outside the image)."""
+    positions, elements, rows = margins
+    row = rows[slot]
+    for i in range(positions.size):
+        row[positions[i]] = src_row[elements[i]]
 
 
 @numba.njit(**_JIT)
@@ -675,7 +690,7 @@ def _rows_3x3(acc0, acc1, both, rows, margin_rows, left, right, origin_x, w, ste
     Each sum stays in registers and each row is read where it lies, not laid out:
     one pass writes each output row once, where `_correlate_pair` reads and writes it
     once per group of taps. rows: four image rows (or rows of the fill) and
-    margin_rows their rows of `_direct.margin_table`, which hold every element the
+    margin_rows their margins (`_margin_row`), which hold every element the
     outputs at either end read (outside [left, right) of a laid-out row). origin_x:
     in elements. w: the nine weights, zeros included, so a zero weight on a NaN or inf
     makes a NaN that the kernel does not weigh: the caller redoes the rows this
@@ -765,7 +780,9 @@ def _line_at(position, src, margins, margin_ends, origin_x, border, fill, lines,
             for i in range(line.size):
                 line[i] = fill
         else:
-            _padded_row(line, src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
+            _margin_row(margins, src[sy], MARGIN_LAY_OUT)
+            _padded_row(line, src[sy], margins[2][MARGIN_LAY_OUT], margin_ends[0], margin_ends[1],
+                        origin_x)
         owners[slot] = position
     return slot
 
@@ -775,7 +792,9 @@ def lay_out_rows(lines, src, margins, margin_ends, origin_x, fill):
     """Every image row laid out in `lines` as `_line_at` lays out one, and a last row of `fill`."""
     height = src.shape[0]
     for y in range(height):
-        _padded_row(lines[y], src[y], margins[y], margin_ends[0], margin_ends[1], origin_x)
+        _margin_row(margins, src[y], MARGIN_LAY_OUT)
+        _padded_row(lines[y], src[y], margins[2][MARGIN_LAY_OUT], margin_ends[0], margin_ends[1],
+                    origin_x)
     last = lines[height]
     for i in range(last.size):
         last[i] = fill
@@ -1719,7 +1738,7 @@ def separable_rows(src, channels, row_weights, row_columns, row_bounds, column_w
     (the image rows they map to need not be consecutive: wrap). Outside rows of a
     constant border hold ``row_fills[r]``. Each image row a pass needs is first
     laid out in `line` ((1, (Wout + kw - 1) * channels), the product's type)
-    through the border in x: `margins` (`_direct.margin_table`) outside the
+    through the border in x: `margins` (`_margin_row`) outside the
     elements [margin_ends[0], margin_ends[1]), which are read from the image.
     Term r's row pass is folded where row_folds says so (see `_ring_slot`).
 
@@ -1786,7 +1805,9 @@ def _ring_slot(position, r, src, row_weights, row_bounds, border, margins, margi
     slot = r * ring_rows + position % ring_rows
     if owners[slot] != position:
         if sy != line_row[0]:  # the low-rank terms' passes share the image row
-            _padded_row(line[0], src[sy], margins[sy], margin_ends[0], margin_ends[1], origin_x)
+            _margin_row(margins, src[sy], MARGIN_LAY_OUT)
+            _padded_row(line[0], src[sy], margins[2][MARGIN_LAY_OUT], margin_ends[0],
+                        margin_ends[1], origin_x)
             line_row[0] = sy
         b0, b1 = row_bounds[r], row_bounds[r + 1]
         target = ring[slot, :width]

@@ -10,14 +10,14 @@ as in its pair, so results never depend on the number of threads.
 A 3 x 3 kernel (where the image's type holds the fill, and the sums are not
 the integer ones of `integer_form`) is summed whole in registers
 (`_compiled._rows_3x3`): each output written once, each image row read where it
-lies, its two ends from the margin table. Its zero weights are multiplied too,
+lies, its two ends from its margins. Its zero weights are multiplied too,
 so where that makes a NaN (a zero weight on NaN or inf) the row is summed again
 the general way; every row sums in one order whatever the threads. Any other
 kernel:
 
 Each image row a thread reads is laid out once in a ring of kh + 1 rows, border
-included (what it shows past its ends comes from `margin_table`, about 3 kw
-values per image row, computed once per call), so every tap reads a plain row:
+included (what it shows past its ends, about 3 kw values, is gathered as the row
+is read, by the element list of `margin_table`), so every tap reads a plain row:
 no border arithmetic and no split of a row into its two ends and its inside.
 Float sums of two rows are held in vector registers, a block of 64 bytes x 4
 per row at a time (`_compiled._pair_block`): each tap one multiply-add, each
@@ -139,20 +139,23 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
     # in scratch rows and streaming those out measured slower: float32 dense 9 x 9 at
     # 4096², 27.0 ms in place, 30.6 ms streamed).
     in_place = tables.scale is None and out.dtype == accumulator and flat_out.flags.c_contiguous
-    margins, margin_ends = margin_table(flat_src, channels, tables.kw, origin[1], out_width, border,
-                                        fill, tables.product)
+    margins, margin_ends = margin_table(flat_src.dtype, flat_src.shape[1] // channels, channels,
+                                        tables.kw, origin[1], out_width, border, fill,
+                                        tables.product)
+    line_type, line_length = margins[2].dtype, laid_out_size(margins, margin_ends)
     # read by the 3 x 3 sums under a constant border; elsewhere stand-ins of the same types
     if border == CONSTANT and register_3x3:
         fill_rows = (np.full(flat_src.shape[1], fill, flat_src.dtype),
-                     np.full(margins.shape[1], fill, margins.dtype))
+                     np.full(margins[2].shape[1], fill, line_type))
     else:
-        fill_rows = (flat_src[0], margins[0])
+        fill_rows = (flat_src[0], margins[2][0])
     every_row = None
     if not register_3x3 and (kh + 1) * min(num_threads(), out_height) > flat_src.shape[0]:
         # rings of kh + 1 rows per thread would outgrow the image: lay out each row once (the
         # 3 x 3 sums read the image itself, and lay out only the rows a NaN sends back)
-        every_row = np.empty((flat_src.shape[0] + 1, laid_out_size(margins, margin_ends)), margins.dtype)
-        _compiled.lay_out_rows(every_row, flat_src, margins, margin_ends, origin[1] * channels, fill)
+        every_row = np.empty((flat_src.shape[0] + 1, line_length), line_type)
+        _compiled.lay_out_rows(every_row, flat_src, band_margins(margins), margin_ends,
+                               origin[1] * channels, fill)
 
     def band(y_start, y_stop):
         scratch = flat_out if in_place else np.empty((2, out_width * channels), accumulator)
@@ -160,15 +163,15 @@ def _correlate_interleaved(src, kernel, out, origin, border, fill, accumulator, 
         if every_row is None:
             # of the margins' type: the image's where it holds the fill (a uint8 ring of a
             # 9 x 9 kernel's rows stays in L1; as float32 it did not, and ran 1.4x slower)
-            lines = np.empty((kh + 1, laid_out_size(margins, margin_ends)), margins.dtype)
+            lines = np.empty((kh + 1, line_length), line_type)
             owners = np.empty(kh + 1, np.int64)
         else:
             lines, owners = every_row, np.empty(0, np.int64)
         return _compiled.correlate_rows(
             flat_src, channels, weights, tables.rows, tables.columns * channels, origin[0],
-            origin[1], border, fill, margins, margin_ends, flat_out, scratch, lines, owners, taps,
-            slots, tables.pairs, tables.dense_3x3, fill_rows, y_start, y_stop, store, saturation,
-            in_place)
+            origin[1], border, fill, band_margins(margins), margin_ends, flat_out, scratch, lines,
+            owners, taps, slots, tables.pairs, tables.dense_3x3, fill_rows, y_start, y_stop, store,
+            saturation, in_place)
 
     return sum(run_bands(band, out_height, out_width * channels * max(1, weights.size)))
 
@@ -192,35 +195,49 @@ def sums_3x3_in_registers(kernel_shape, image_dtype: np.dtype, fill, accumulate:
                 and _holds(image_dtype, fill))
 
 
-def margin_table(flat_src: np.ndarray, channels: int, kw: int, origin_x: int, out_width: int,
-                 border: int, fill, product_dtype):
-    """What each image row shows near and past its ends, for rows laid out with their border.
+@by_value
+def margin_table(image_dtype: np.dtype, width: int, channels: int, kw: int, origin_x: int,
+                 out_width: int, border: int, fill, product_dtype):
+    """What an image row shows near and past its ends, for rows laid out with their border.
 
     Output pixel x reads position i = x + column, image column i - origin_x, for i in
     [0, out_width + kw - 1) (kw: the kernel's columns a row reads). Positions i < ox +
-    kw - 1 (left) and i >= width + ox - (kw - 1) (right) are taken from the table,
-    the others straight from the image row: kw - 1 more on each side than those
-    outside the image, so that the outputs at either end read only the table
-    (`_compiled._rows_3x3`). Returns (margins, margin_ends): ``margins[y]`` holds
-    image row y at the left positions, then the right ones, channels interleaved;
-    margin_ends: the elements [start, stop) of a laid-out row (`laid_out_size` of
-    them) read from the image itself. A narrow image keeps every position in the
-    table (start = stop = all of them). The table is of the image's type, or of
-    `product_dtype` (weight times pixel) where the image's type cannot hold `fill`
-    exactly. The border's arithmetic runs once per call, not once per pixel, tap
-    and row.
+    kw - 1 (left) and i >= width + ox - (kw - 1) (right) are its margins, the others
+    read straight from the image row: kw - 1 more on each side than those outside
+    the image, so that the outputs at either end read only the margins
+    (`_compiled._rows_3x3`). A narrow image keeps every position in the margins.
 
-    >>> margins, ends = margin_table(np.arange(3.0)[None], 1, 2, 1, 3, 1, 0.0, None)
-    >>> margins.tolist(), ends.tolist()   # replicate: position i reads image column i - 1
-    ([[0.0, 0.0, 1.0, 2.0]], [4, 4])
+    Returns (margins, margin_ends). margins = (positions, elements, rows): the
+    compiled code gathers an image row's margins as it reads the row
+    (`_compiled._margin_row`: ``rows[slot][positions] = row[elements]``, channels
+    interleaved); rows (`_compiled.MARGIN_SLOTS`, m) hold the fill at every other
+    position, and are of the image's type, or of `product_dtype` (weight times pixel)
+    where that cannot hold `fill` exactly. margin_ends: the elements [start, stop) of a laid-out
+    row (`laid_out_size` of them) read from the image itself. The border's arithmetic
+    runs once per kind of call, not once per pixel, tap and row; the results are
+    shared: each band takes a copy of the rows (`band_margins`).
+
+    >>> float64 = np.dtype(np.float64)
+    >>> (positions, elements, rows), ends = margin_table(float64, 3, 1, 2, 1, 3, 0, 9.0, float64)
+    >>> positions.tolist(), elements.tolist(), rows[0].tolist(), ends.tolist()   # constant 9
+    ([1, 2, 3], [0, 1, 2], [9.0, nan, nan, nan], [4, 4])
     """
-    elements, outside, margin_ends = _margin_elements(flat_src.shape[1] // channels, channels, kw,
-                                                      origin_x, out_width, border)
-    dtype = flat_src.dtype if _holds(flat_src.dtype, fill) else product_dtype
-    margins = np.take(flat_src, elements, axis=1).astype(dtype, copy=False)
+    elements, outside, margin_ends = _margin_elements(width, channels, kw, origin_x, out_width,
+                                                      border)
+    dtype = image_dtype if _holds(image_dtype, fill) else product_dtype
+    placeholder = np.nan if dtype.kind == "f" else 0  # where rows of the image go
+    rows = np.full((_compiled.MARGIN_SLOTS, elements.size), placeholder, dtype)
+    positions = np.arange(elements.size)
     if outside is not None:
-        margins[:, outside] = fill
-    return margins, margin_ends
+        rows[:, outside] = fill
+        positions = positions[~outside]
+    return (positions, elements[positions], rows), margin_ends
+
+
+def band_margins(margins):
+    """A band's own copy of the margins of `margin_table` to gather into."""
+    positions, elements, rows = margins
+    return positions, elements, rows.copy()
 
 
 def _holds(dtype: np.dtype, value) -> bool:
@@ -238,9 +255,9 @@ def _holds(dtype: np.dtype, value) -> bool:
         return False
 
 
-def laid_out_size(margins: np.ndarray, margin_ends: np.ndarray) -> int:
+def laid_out_size(margins, margin_ends: np.ndarray) -> int:
     """Elements of an image row laid out with its border: every position a row of output reads."""
-    return margins.shape[1] + int(margin_ends[1] - margin_ends[0])
+    return margins[2].shape[1] + int(margin_ends[1] - margin_ends[0])
 
 
 @by_value

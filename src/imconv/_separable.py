@@ -15,8 +15,8 @@ column with each pair of ring rows (`_compiled._folded_row_blocks`,
 `_compiled._folded_column_pair`: half the multiplies; integer pixels make the
 pair's sum exact and keep it far from overflow). Memory: the output and, per
 thread, kh + 4 rows of the output's width (a ring of kh + 1, its rows up to two
-cache lines longer; a laid-out image row, two rows of sums; plus
-`_direct.margin_table`).
+cache lines longer; a laid-out image row, two rows of sums; plus a few rows
+of margins, `_direct.margin_table`).
 
 The NaN rule holds: a pixel reaches an output through row weight r[j] and
 column weight c[i], and k[i, j] = c[i] r[j] is non-zero exactly when both are.
@@ -34,7 +34,8 @@ import numpy as np
 
 from . import _compiled
 from ._borders import CONSTANT
-from ._direct import flat_channels, flat_output, laid_out_size, margin_table, pair_table, store_rule
+from ._direct import (band_margins, flat_channels, flat_output, laid_out_size, margin_table,
+                      pair_table, store_rule)
 from ._parallel import run_bands
 from ._results import aligned_empty
 
@@ -127,8 +128,8 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
     kh = terms[0][0].size
     product = np.result_type(flat_src.dtype, accumulator)
     kw = int(rows[1].max(initial=0)) + 1  # columns read: up to the last non-zero tap
-    margins, margin_ends = margin_table(flat_src, channels, kw, origin[1], out_width, border, fill,
-                                        product)
+    margins, margin_ends = margin_table(flat_src.dtype, flat_src.shape[1] // channels, channels, kw,
+                                        origin[1], out_width, border, fill, product)
 
     pairs = _pair_tables([column for column, _ in terms], accumulator)
     ring_rows = kh + 1 if pairs[0][-1] else kh
@@ -144,8 +145,8 @@ def correlate_separable(src: np.ndarray, terms, out: np.ndarray, *, origin, bord
                            np.int64)
         return _compiled.separable_rows(
             flat_src, channels, *rows, *columns, pairs, column_folds, origin[0], origin[1], border,
-            margins, margin_ends, row_fills, row_folds, flat_out, ring, line, acc, owners, scratch,
-            y_start, y_stop, store, saturation)
+            band_margins(margins), margin_ends, row_fills, row_folds, flat_out, ring, line, acc,
+            owners, scratch, y_start, y_stop, store, saturation)
 
     work = out_width * channels * (rows[0].size + columns[0].size)
     return sum(run_bands(band, out_height, work))
