@@ -236,8 +236,10 @@ def summing(order: str):
 
 @st.composite
 def box_kernels(draw):
-    # widths past 16 and 64 reach the second and third levels of the sums along rows
-    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9) | st.sampled_from([16, 21, 63, 64, 85])))
+    # up to 8 wide: straight sums along rows; 9 to 32: sums of 4, then of those; wider: levels,
+    # past 64 the third
+    widths = st.sampled_from([11, 16, 21, 31, 32, 33, 63, 64, 85])
+    shape = (draw(st.integers(1, 9)), draw(st.integers(1, 9) | widths))
     return np.full(shape, draw(st.sampled_from([1.0, -0.5, 1 / 9, 3.0])))
 
 
@@ -264,7 +266,7 @@ def test_box_uint8_output_equals_direct_except_at_half_ties(image, kernel, borde
 
 
 @pytest.mark.parametrize("width", [170, 171, 172, 400])
-@pytest.mark.parametrize("kernel_width", [1, 2, 7, 21, 64, 85])
+@pytest.mark.parametrize("kernel_width", [1, 2, 7, 13, 21, 64, 85])
 @pytest.mark.parametrize("order", ORDERS)
 @pytest.mark.parametrize("dtype", [np.float64, np.float32, np.uint8])
 def test_box_rows_wider_than_a_chunk(rng, width, kernel_width, order, dtype):

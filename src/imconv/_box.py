@@ -9,7 +9,8 @@ two directions:
   vectorised, where a running sum along the row would be a chain of additions
   each waiting on the one before. Windows up to 8 wide are summed straight instead,
   a block of vectors at a time (`_compiled._window_block`), from the image row
-  itself where they lie inside it.
+  itself where they lie inside it; windows 9 to 32 wide (rows first) as sums of 4,
+  then those sums 4 apart summed the same way (`_compiled._window_by_quads`).
 - Down the columns, a running sum moves one row per output row: add the row
   entering the window, subtract the one leaving. Float images and kernels of up to
   STRAIGHT_COLUMNS_MAX rows sum every window's column straight instead, two output

@@ -35,6 +35,7 @@ FOLD_VECTORS = 4  # vectors of STREAM_LINE bytes per output row in one _folded_*
 FOLD_STEPS = (1, 3, 4)  # channel counts that _folded_row_blocks compiles a body for
 WINDOW_CHUNK = 512  # box outputs summed at a time along a row (see box_band)
 WINDOW_BLOCKS_MAX = 8  # the widest box window summed straight along a row (see _window_block)
+WINDOW_QUADS_MAX = 32  # the widest summed from sums of 4 (`_window_by_quads`), not by levels
 MARGIN_SLOTS = 5  # rows of margins a band gathers into (`_margin_row`): 0-3 for the 3 x 3 sums,
 MARGIN_LAY_OUT = 4  # and this one for laying out a row
 
@@ -1124,9 +1125,32 @@ def _row_window_sums(src, position, channels, size, border, fill, lines, base, s
     if size <= WINDOW_BLOCKS_MAX:
         _window_blocks(target, line, start, size, channels)
         return
+    if size <= WINDOW_QUADS_MAX:
+        _window_by_quads(lines, start, size, channels, terms, target)
+        return
     for i0 in range(0, target.size, WINDOW_CHUNK):  # chunks whose levels stay in L1
         i1 = min(i0 + WINDOW_CHUNK, target.size)
         _window_chunk(lines, start + i0, size, channels, terms, target[i0:i1])
+
+
+@numba.njit(**_JIT)
+def _window_by_quads(lines, start, size, channels, terms, window):
+    """`_window_chunk` for a whole row as sums of 4 neighbours (in row 1 of `lines`), size // 4
+    of those 4 apart, summed in registers (`_window_block`), and the size % 4 left over: a
+    pass through memory less than the levels. A 4096 float32 row, one thread: 9 wide 0.31 ns
+    a pixel against 0.35, 21 wide 0.41 against 0.48, 31 wide 0.58 against 0.68. Box at
+    4096^2 float32 into out=, two threads: 9 x 9 1.14x, 11 x 11 1.09x, 15 x 15 1.03x,
+    21 x 21 1.01x, 31 x 31 1.05x as fast. Wider, the loads in registers grow with the
+    width, the levels' passes with its logarithm."""
+    quads, rest = size // 4, size % 4
+    sums_of_4 = lines[1, :window.size + (size - 4) * channels]
+    _window_blocks(sums_of_4, lines[0], start, 4, channels)
+    _window_blocks(window, lines[1], 0, quads, 4 * channels)
+    for k in range(rest):
+        terms[0, k] = 0
+        terms[1, k] = start + (4 * quads + k) * channels
+    if rest:
+        _add_terms(window, lines, terms, 0, rest, False)
 
 
 @numba.njit(**_JIT)
