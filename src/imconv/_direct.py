@@ -260,10 +260,9 @@ def laid_out_size(margins, margin_ends: np.ndarray) -> int:
     return margins[2].shape[1] + int(margin_ends[1] - margin_ends[0])
 
 
-@by_value
 def _margin_elements(width: int, channels: int, kw: int, origin_x: int, out_width: int, border: int):
     """`margin_table`'s columns of the flat image, those that read the fill (None: none do) and
-    the margin ends (shared: not to be changed)."""
+    the margin ends."""
     total = out_width + kw - 1
     left, right = origin_x + kw - 1, width + origin_x - (kw - 1)
     if width <= 4 * kw or left >= right:

@@ -36,7 +36,7 @@ def by_value(function):
 
     @functools.wraps(function)
     def kept_function(*args):
-        key = _key(args)
+        key = values_key(args)
         if key is None:
             return function(*args)
         with lock:
@@ -53,11 +53,15 @@ def by_value(function):
     return kept_function
 
 
-def _key(args: tuple):
+def values_key(args: tuple):
     """A hashable stand-in for the values of `args`, equal for equal values; None: do not keep.
 
-    Arrays by type, shape and bytes; anything else by its class and itself (1, 1.0 and True
-    are equal, and hash alike, in Python, but may not give the same result).
+    Arrays by type, shape and bytes; tuples element by element; anything else by its
+    class and itself (1, 1.0 and True are equal, and hash alike, in Python, but may not
+    give the same result).
+
+    >>> values_key(((1, 2),)) == values_key(((1.0, 2),)), values_key((np.zeros(5000),))
+    (False, None)
     """
     parts = []
     for value in args:
@@ -65,6 +69,11 @@ def _key(args: tuple):
             if value.size > _LARGEST_KEYED:
                 return None
             parts.append((value.dtype.str, value.shape, value.tobytes()))
+        elif type(value) is tuple:
+            inner = values_key(value)
+            if inner is None:
+                return None
+            parts.append((tuple, inner))
         else:
             parts.append((value.__class__, value))
     return tuple(parts)

@@ -8,8 +8,8 @@ checks and the choice took ~0.15 ms of the ~0.5 ms a call spent outside the
 compiled code (the filter itself: ~5 ms).
 
 A call is known again by the image's type, shape and dtype (never its values),
-the kernel's values (an array of up to LARGEST_KEYED elements by its bytes, a
-name by its name) and every other argument by class and value. What is kept is
+the kernel's values (an array by its bytes, as `_memo.by_value` keys it, a name
+by its name) and every other argument by class and value. What is kept is
 its `Request`, less the image, with a copy of the kernel (a caller may change
 its array afterwards), and its method, unless the choice rested on the image's
 values (`Plan.read_image`: a scan for NaN and inf before box, low-rank or FFT).
@@ -24,9 +24,9 @@ from collections import OrderedDict
 import numpy as np
 
 from ._arguments import Request, output_dtype, prepare
+from ._memo import values_key
 from ._planner import plan
 
-LARGEST_KEYED = 4096  # kernel elements; larger kernels (templates) are checked every call
 _KEPT = 16            # calls kept, the least recently used dropped first
 
 _kept: OrderedDict = OrderedDict()
@@ -73,25 +73,14 @@ def _key(image, kernel, arguments: tuple):
     a name, an argument that cannot be hashed)."""
     if type(image) is not np.ndarray or not image.dtype.isnative:
         return None
-    if type(kernel) is np.ndarray:
-        if kernel.size > LARGEST_KEYED:
-            return None
-        kernel_key = (kernel.dtype.str, kernel.shape, kernel.tobytes())
-    elif type(kernel) is str:
-        kernel_key = kernel
-    else:
+    if type(kernel) not in (np.ndarray, str):
         return None
-    key = (image.shape, image.dtype.str, kernel_key, *map(_typed, arguments))
+    values = values_key((kernel, *arguments))  # by class too: an anchor of floats is an error
+    if values is None:  # a kernel of more than _memo's largest keyed array: a template
+        return None
+    key = (image.shape, image.dtype.str, values)
     try:
         hash(key)
     except TypeError:  # a list as anchor, say: checked every call
         return None
     return key
-
-
-def _typed(value):
-    """`value` with its class, tuples element by element: 1, 1.0 and True are equal in Python
-    but not to the checks (an anchor of floats is an error, a fill of True is not)."""
-    if type(value) is tuple:
-        return tuple, tuple(map(_typed, value))
-    return value.__class__, value
