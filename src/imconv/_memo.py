@@ -31,26 +31,61 @@ def by_value(function):
     >>> total(np.arange(3)), total(np.arange(3)), total(np.ones(2)), len(calls)
     (np.int64(3), np.int64(3), np.float64(2.0), 2)
     """
-    kept: OrderedDict = OrderedDict()
-    lock = threading.Lock()
+    kept = Kept(_KEPT)
 
     @functools.wraps(function)
     def kept_function(*args):
         key = values_key(args)
         if key is None:
             return function(*args)
-        with lock:
-            if key in kept:
-                kept.move_to_end(key)
-                return kept[key]
-        result = function(*args)
-        with lock:
-            kept[key] = result
-            if len(kept) > _KEPT:
-                kept.popitem(last=False)
+        result = kept.get(key, _MISSING)
+        if result is _MISSING:
+            result = function(*args)
+            kept.put(key, result)
         return result
 
     return kept_function
+
+
+_MISSING = object()  # a result may be None
+
+
+class Kept:
+    """The values of the last `size` keys put, the least recently used dropped first; for
+    threads to share.
+
+    >>> kept = Kept(2)
+    >>> kept.put("a", 1); kept.put("b", 2); kept.get("a"); kept.put("c", 3)
+    1
+    >>> kept.get("b"), kept.get("a"), len(kept)   # "b" was the least recently used
+    (None, 1, 2)
+    """
+
+    def __init__(self, size: int):
+        self._size = size
+        self._values: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key, default=None):
+        with self._lock:
+            if key not in self._values:
+                return default
+            self._values.move_to_end(key)
+            return self._values[key]
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._values[key] = value
+            self._values.move_to_end(key)
+            if len(self._values) > self._size:
+                self._values.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._values.clear()
+
+    def __len__(self) -> int:
+        return len(self._values)
 
 
 def values_key(args: tuple):

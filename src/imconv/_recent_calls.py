@@ -18,19 +18,14 @@ values (`Plan.read_image`: a scan for NaN and inf before box, low-rank or FFT).
 from __future__ import annotations
 
 import dataclasses
-import threading
-from collections import OrderedDict
 
 import numpy as np
 
 from ._arguments import Request, output_dtype, prepare
-from ._memo import values_key
+from ._memo import Kept, values_key
 from ._planner import plan
 
-_KEPT = 16            # calls kept, the least recently used dropped first
-
-_kept: OrderedDict = OrderedDict()
-_lock = threading.Lock()
+_kept = Kept(16)  # calls kept, the least recently used dropped first
 
 
 def request_and_method(image, kernel, out, border, fill, mode, anchor, dtype, method,
@@ -47,24 +42,17 @@ def request_and_method(image, kernel, out, border, fill, mode, anchor, dtype, me
     """
     key = _key(image, kernel, (border, fill, mode, anchor, dtype, method, convolution,
                                None if out is None else output_dtype(out, dtype)))
-    if key is not None:
-        with _lock:
-            found = _kept.get(key)
-            if found is not None:
-                _kept.move_to_end(key)
-        if found is not None:
-            template, chosen = found
-            view = image[:, :, np.newaxis] if image.ndim == 2 else image
-            return dataclasses.replace(template, image=view), chosen
+    found = None if key is None else _kept.get(key)
+    if found is not None:
+        template, chosen = found
+        view = image[:, :, np.newaxis] if image.ndim == 2 else image
+        return dataclasses.replace(template, image=view), chosen
     request = prepare(image, kernel, border=border, fill=fill, mode=mode, anchor=anchor,
                       dtype=dtype, convolution=convolution, method=method, out=out)
     chosen = plan(request, describe=False, box_checks_itself=True)
     if key is not None and not chosen.read_image:
         template = dataclasses.replace(request, image=None, kernel=request.kernel.copy())
-        with _lock:
-            _kept[key] = (template, chosen.method)
-            if len(_kept) > _KEPT:
-                _kept.popitem(last=False)
+        _kept.put(key, (template, chosen.method))
     return request, chosen.method
 
 
