@@ -282,6 +282,31 @@ def test_box_rows_wider_than_a_chunk(rng, width, kernel_width, order, dtype):
         assert_close(actual, expected, tolerance * scale(image, kernel, 2.0))
 
 
+@pytest.mark.parametrize("width", [5, 40, 63, 64, 65, 130, 300])
+@pytest.mark.parametrize("size", [9, 21, 32])
+@pytest.mark.parametrize("channels", [1, 3])
+def test_box_row_sums_by_quads_write_only_their_row(rng, width, size, channels):
+    """`_compiled._image_row_window_by_quads` sums the blocks of vectors inside an image row
+    from the row itself, and the others from the laid-out line. A row narrower than a block
+    (64 float32) has none inside; values after the target must stay as they were (a loop over
+    whole blocks once wrote past it there)."""
+    row = rng.random(width * channels).astype(np.float32)
+    origin = size // 2
+    base, n = origin, width * channels
+    line_length = (max(width + size - 2 - origin, width - 1) + base + 1) * channels
+    for border in (_compiled.REFLECT, _compiled.CONSTANT):
+        lines = np.zeros((2, line_length), np.float32)
+        guarded = np.full(n + 256, -7.0, np.float32)
+        _compiled._image_row_window_by_quads(row, channels, size, border, np.float32(0.5), lines,
+                                             base, (base - origin) * channels, guarded[:n])
+        np.testing.assert_array_equal(guarded[n:], -7.0)
+        pad = dict(mode="symmetric") if border == _compiled.REFLECT else dict(constant_values=0.5)
+        padded = np.pad(row.reshape(width, channels).astype(np.float64),
+                        [(origin, size - 1 - origin), (0, 0)], **pad)
+        expected = sum(padded[j:j + width] for j in range(size)).ravel()
+        np.testing.assert_allclose(guarded[:n], expected, rtol=1e-6)
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("order", ORDERS)
 def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
@@ -296,15 +321,18 @@ def test_box_sums_a_column_alike_in_a_block_and_in_the_tail(rng, dtype, order):
 
 
 @pytest.mark.parametrize("border", BORDERS)
-def test_box_straight_sums_alike_however_the_result_is_stored(rng, border):
+@pytest.mark.parametrize("kernel_shape", [(7, 5), (21, 13)], ids=["straight", "running"])
+def test_box_sums_alike_however_the_result_is_stored(rng, border, kernel_shape):
     """Straight column sums go into the result's rows themselves: a result that streams (9 MB,
     on written pages) by non-temporal stores of whole cache lines, from the first line of
     each row where its rows start off a line (4 bytes past one here); else through scratch
-    rows. The same sums, bit for bit. (The image rows that enter the window sum in the same
+    rows. Running sums move two rows at a time where the result is plain float32 (stored
+    straight, or streamed through two scratch rows), the row left at the end of a band
+    alone. The same sums, bit for bit. (The image rows that enter the window sum in the same
     pass as the columns, `_compiled._pair_of_rows_then_columns`, except at the start of a
     band: `test_box_straight_sums_do_not_depend_on_the_threads`.)"""
     image = rng.random((1100, 2048)).astype(np.float32)
-    kernel = np.full((7, 5), 1 / 35, np.float32)
+    kernel = np.full(kernel_shape, 1 / (kernel_shape[0] * kernel_shape[1]), np.float32)
     block = np.empty(2 * image.nbytes + 128, np.uint8)
     block[:] = 0  # written pages: the results stream
     first = (-block.ctypes.data) % 64
@@ -314,11 +342,14 @@ def test_box_straight_sums_alike_however_the_result_is_stored(rng, border):
     for out in (on_lines, off_lines):
         assert _direct.store_rule(out, np.dtype(np.float32), False)[0] == _compiled.STORE_STREAM
         assert _box._stores_straight(out, np.dtype(np.float32), _compiled.STORE_STREAM)
-        imconv.correlate(image, kernel, border=border, out=out)
+        imconv.correlate(image, kernel, border=border, out=out, method="box")
     with mock.patch.object(_box, "_stores_straight", lambda *_: False):
-        through_scratch = imconv.correlate(image, kernel, border=border)
+        through_scratch = imconv.correlate(image, kernel, border=border, method="box")
     np.testing.assert_array_equal(off_lines, on_lines)
     np.testing.assert_array_equal(through_scratch, on_lines)
+    # float64 results take the running sums a row at a time
+    as_float64 = imconv.correlate(image, kernel, border=border, method="box", dtype=np.float64)
+    np.testing.assert_allclose(on_lines, as_float64, rtol=0, atol=1e-5)
 
 
 @pytest.mark.parametrize("method, kernel", [

@@ -10,7 +10,8 @@ two directions:
   each waiting on the one before. Windows up to 8 wide are summed straight instead,
   a block of vectors at a time (`_compiled._window_block`), from the image row
   itself where they lie inside it; windows 9 to 32 wide (rows first) as sums of 4,
-  then those sums 4 apart summed the same way (`_compiled._window_by_quads`).
+  then those sums 4 apart and the size % 4 values left after them summed the same
+  way, in one pass (`_compiled._quads_block`), also from the image row itself.
 - Down the columns, a running sum moves one row per output row: add the row
   entering the window, subtract the one leaving. Float images and kernels of up to
   STRAIGHT_COLUMNS_MAX rows sum every window's column straight instead, two output
@@ -21,8 +22,10 @@ two directions:
   they save.
 
 Float images sum along the rows first: each image row's window sums are made
-once, when the row enters the window, and wait in a ring of kh + 1 rows until
-it leaves; the running sums down the columns are float64. The row sums are
+once, when the row enters the window, and wait in a ring of kh + 2 rows (the
+window's and two entering) until it leaves; the running sums down the columns
+are float64, moved down two rows a pass where the result is float (read and
+written once for two output rows). The row sums are
 float32 where the result is float32 (twice the SIMD lanes; within the float32
 contract, and the same numbers leave the running sum as entered it), else
 float64. Integer images, and float images whose rings (one per thread) would
@@ -30,9 +33,9 @@ take more memory than the image, sum down the columns first, then along a row of
 those column sums: float64, or exactly in int32 (int64 for windows that could
 overflow it) for 8- and 16-bit images. Memory beyond the output, per thread: the
 ring, a row of float64 sums, one row per level and, where the result streams
-(`_direct.store_rule`), a row of its type (rows first; straight sums: two rows of
-the ring's type instead of the last two); a row of column sums and one row per
-level (columns first).
+(`_direct.store_rule`), two rows of its type (rows first; straight sums: a ring of
+kh + 1 and two rows of the ring's type instead of the last two); a row of column
+sums and one row per level (columns first).
 
 Running sums cannot keep the NaN rule (a NaN entering a sum never leaves it);
 straight sums do (`keeps_nan_rule`), since nothing is ever subtracted. Where
@@ -96,12 +99,12 @@ def window_steps(width: int) -> int:
 
 def sums_rows_first(image_dtype: np.dtype, kernel_height: int, image_height: int) -> bool:
     """Whether box sums along the rows first: float images, when the rings of row sums
-    (kernel_height + 1 rows per thread) take no more memory than the image.
+    (kernel_height + 2 rows per thread) take no more memory than the image.
 
     >>> sums_rows_first(np.dtype(np.float32), 21, 4096), sums_rows_first(np.dtype(np.uint8), 21, 4096)
     (True, False)
     """
-    return image_dtype.kind == "f" and (kernel_height + 1) * num_threads() <= image_height
+    return image_dtype.kind == "f" and (kernel_height + 2) * num_threads() <= image_height
 
 
 def keeps_nan_rule(image_dtype: np.dtype, kernel_shape, image_height: int) -> bool:
@@ -170,8 +173,9 @@ def correlate_box(src: np.ndarray, weight: float, kernel_shape, out: np.ndarray,
             n_nan = _compiled.box_band_by_rows(
                 flat_src, channels, kw, kh, ox, oy, border, sum_fill, weight, flat_out,
                 np.empty((levels + 1, line_length), sum_type), base, np.empty(terms_shape, np.int64),
-                np.empty((kh + 1, out_width * channels), sum_type), np.arange(kh + 1), sums,
-                np.empty(out_width * channels if store == _compiled.STORE_STREAM else 0, out.dtype),
+                np.empty((kh + 2, out_width * channels), sum_type), sums,
+                np.empty((2, out_width * channels if store == _compiled.STORE_STREAM else 0),
+                         out.dtype),
                 y0, y1, store, saturation)
             return n_nan, np.isfinite(sums).all()
 
