@@ -940,23 +940,17 @@ def _slide_pair(sums, entering0, old0, entering1, old1, target0, target1, staged
     and `target1` by STORE_COPY, or by STORE_STREAM through `staged`: `sums` is read and
     written once for two rows (a prototype of this loop, a 21 x 21 box on 4096 x 1024
     float32, one thread: 3.7 ms, 4.2 a row at a time)."""
-    if store == STORE_COPY:
-        for x in range(sums.size):
-            s = (sums[x] + entering0[x]) - old0[x]
-            target0[x] = weight * s
-            s = (s + entering1[x]) - old1[x]
-            target1[x] = weight * s
-            sums[x] = s
-        return 0
-    first, second = staged[0], staged[1]
+    streams = store == STORE_STREAM
+    first, second = (staged[0], staged[1]) if streams else (target0, target1)
     for x in range(sums.size):
         s = (sums[x] + entering0[x]) - old0[x]
         first[x] = weight * s
         s = (s + entering1[x]) - old1[x]
         second[x] = weight * s
         sums[x] = s
-    stream_row(first, target0)
-    stream_row(second, target1)
+    if streams:
+        stream_row(first, target0)
+        stream_row(second, target1)
     return 0
 
 
