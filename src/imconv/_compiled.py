@@ -887,9 +887,9 @@ def box_band_by_rows(src, channels, size_x, size_y, origin_x, origin_y, border, 
                      lines, base, terms, ring, sums, staged, y_start, y_stop, store, saturation):
     """`box_band` for float images, rows first: window sums along each image row, then down.
 
-    Each image row that enters the window is laid out with its border in row 0 of
-    `lines` and its sums of size_x neighbours put together as in `_window_chunk`,
-    in the type of `lines` (float32 for float32 results: twice the SIMD lanes of
+    Each image row that enters the window gets its sums of size_x neighbours
+    (`_row_window_sums`: read where it lies, its ends laid out in `lines`), in the
+    type of `lines` (float32 for float32 results: twice the SIMD lanes of
     float64, within the float32 contract). Those row sums wait in `ring` until
     they leave the window; `sums` (float64) holds the sums of the size_y row sums
     in the window, one add and one subtract per output row, two output rows a pass
@@ -922,9 +922,8 @@ def box_band_by_rows(src, channels, size_x, size_y, origin_x, origin_y, border, 
                              lines, base, start, terms, ring[(leaving + size_y + i) % count])
         entering, old = ring[(leaving + size_y) % count], ring[leaving % count]
         if rows == 2:
-            n_nan += _slide_pair(sums, entering, old, ring[(leaving + size_y + 1) % count],
-                                 ring[(leaving + 1) % count], out[y], out[y + 1], staged, store,
-                                 weight)
+            _slide_pair(sums, entering, old, ring[(leaving + size_y + 1) % count],
+                        ring[(leaving + 1) % count], out[y], out[y + 1], staged, store, weight)
         else:
             for x in range(sums.size):
                 sums[x] = (sums[x] + entering[x]) - old[x]
@@ -951,7 +950,6 @@ def _slide_pair(sums, entering0, old0, entering1, old1, target0, target1, staged
     if streams:
         stream_row(first, target0)
         stream_row(second, target1)
-    return 0
 
 
 @numba.njit(**_JIT)
@@ -1118,7 +1116,8 @@ def _stream_head(acc0, acc1, which, stream):
 @numba.njit(**_JIT)
 def _row_window_sums(src, position, channels, size, border, fill, lines, base, start, terms, target):
     """target[i] = the sum of `size` neighbours (one channel) from element i of the image row
-    at `position`, laid out with its border in row 0 of `lines` (column p at (p + base) * channels)."""
+    at `position` with its border, laid out in row 0 of `lines` (column p at (p + base) *
+    channels) where it is read there: up to WINDOW_QUADS_MAX wide, only its ends."""
     line = lines[0]
     sy = source_index(position, src.shape[0], border)
     if sy >= 0 and size <= WINDOW_BLOCKS_MAX:
